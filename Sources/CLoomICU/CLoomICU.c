@@ -1,0 +1,7 @@
+#include "CLoomICU.h"
+#include <unicode/uversion.h>
+int32_t loom_icu_version_major(void) {
+    UVersionInfo v;
+    u_getVersion(v);
+    return v[0];
+}

@@ -1,0 +1,10 @@
+// The umbrella module: `import Loom` brings in the whole library.
+@_exported import LoomTensor
+@_exported import LoomNN
+@_exported import LoomText
+@_exported import LoomData
+@_exported import LoomModels
+
+public enum LoomVersion {
+    public static let string = "0.1.0"
+}

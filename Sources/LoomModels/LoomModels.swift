@@ -1,0 +1,1 @@
+// LoomModels module.

@@ -1,0 +1,1 @@
+// LoomTensor module.

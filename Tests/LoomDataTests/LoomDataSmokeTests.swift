@@ -1,0 +1,6 @@
+import XCTest
+@testable import LoomData
+
+final class LoomDataSmokeTests: XCTestCase {
+    func testModuleLoads() { XCTAssertTrue(true) }
+}

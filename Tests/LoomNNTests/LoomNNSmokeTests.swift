@@ -1,0 +1,6 @@
+import XCTest
+@testable import LoomNN
+
+final class LoomNNSmokeTests: XCTestCase {
+    func testModuleLoads() { XCTAssertTrue(true) }
+}
