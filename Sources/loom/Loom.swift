@@ -13,16 +13,23 @@ struct LoomCommand: ParsableCommand {
         ]
     )
 
-    /// Runs the chosen verb; errors about outside input print as `error: …` and exit 1.
+    /// Runs the chosen verb. Flag errors are reported by the argument parser (with usage);
+    /// any other error is about outside input and prints as `error: …`, exiting 1.
     static func main() {
+        var command: ParsableCommand
+        do { command = try parseAsRoot() } catch { exit(withError: error) }
         do {
-            var command = try parseAsRoot()
             try command.run()
-        } catch let error as LoomError {
-            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
-            Foundation.exit(1)
-        } catch {
+        } catch let error as ValidationError {
             exit(withError: error)
+        } catch let error as CleanExit {
+            exit(withError: error)
+        } catch let error as ExitCode {
+            exit(withError: error)
+        } catch {
+            let message = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
+            FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+            Foundation.exit(1)
         }
     }
 }
