@@ -69,13 +69,16 @@ public enum IDX {
 
     private static func header(_ bytes: [UInt8], magic: UInt32, dimensions: Int, url: URL) throws -> [Int] {
         let headerLength = 4 + 4 * dimensions
-        guard bytes.count >= headerLength else {
+        guard bytes.count >= 4 else {
             throw DataError("\(url.path): truncated IDX header: \(bytes.count) bytes, need \(headerLength)")
         }
         let found = bigEndianUInt32(bytes, at: 0)
         guard found == magic else {
             let hex = { (value: UInt32) in "0x" + String(value, radix: 16, uppercase: false).leftPadded(to: 8) }
             throw DataError("\(url.path): wrong IDX magic number \(hex(found)) at byte offset 0, expected \(hex(magic))")
+        }
+        guard bytes.count >= headerLength else {
+            throw DataError("\(url.path): truncated IDX header: \(bytes.count) bytes, need \(headerLength)")
         }
         return (0..<dimensions).map { Int(bigEndianUInt32(bytes, at: 4 + 4 * $0)) }
     }
