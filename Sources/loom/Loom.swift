@@ -9,6 +9,8 @@ struct LoomCommand: ParsableCommand {
         abstract: "Loom: sequence models, language models and image generators in one native binary.",
         version: LoomVersion.string,
         subcommands: [
+            CorporaCommand.self,
+            ImagesCommand.self,
             BenchCommand.self,
         ]
     )
