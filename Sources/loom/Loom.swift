@@ -10,7 +10,6 @@ struct LoomCommand: ParsableCommand {
         version: LoomVersion.string,
         subcommands: [
             CorporaCommand.self,
-            ImagesCommand.self,
             BenchCommand.self,
         ]
     )

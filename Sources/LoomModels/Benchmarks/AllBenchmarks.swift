@@ -4,8 +4,6 @@ extension EngineBenchmarks {
         [
             ("matmul", { matmul(budget: budget) }),
             ("memory", { memoryBound(budget: budget) }),
-            ("convolution", { convolution() }),
-            ("cnn", { imageClassifier(budget: 2 * budget) }),
         ]
     }
 }
