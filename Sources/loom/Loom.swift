@@ -10,6 +10,7 @@ struct LoomCommand: ParsableCommand {
         version: LoomVersion.string,
         subcommands: [
             CorporaCommand.self,
+            ImagesCommand.self,
             BenchCommand.self,
         ]
     )
