@@ -1,5 +1,6 @@
 #include "CLoomICU.h"
 #include <unicode/ubrk.h>
+#include <unicode/uchar.h>
 #include <unicode/unorm2.h>
 #include <unicode/utypes.h>
 #include <unicode/uversion.h>
@@ -112,4 +113,27 @@ int32_t loom_icu_boundaries(int32_t kind, const uint16_t *text, int32_t length,
 
 const char *loom_icu_error_name(int32_t icuCode) {
     return u_errorName((UErrorCode)icuCode);
+}
+
+uint8_t loom_icu_scalar_class(int32_t codePoint) {
+    if (codePoint < 0 || codePoint > 0x10FFFF || (codePoint >= 0xD800 && codePoint <= 0xDFFF)) {
+        return LOOM_SCALAR_OTHER;
+    }
+    if (u_isUWhiteSpace(codePoint)) {
+        return LOOM_SCALAR_WHITESPACE;
+    }
+    uint32_t mask = U_GET_GC_MASK(codePoint);
+    if (mask & U_GC_L_MASK) {
+        return LOOM_SCALAR_LETTER;
+    }
+    if (mask & U_GC_N_MASK) {
+        return LOOM_SCALAR_NUMBER;
+    }
+    return LOOM_SCALAR_OTHER;
+}
+
+void loom_icu_scalar_classes(uint8_t *classes, int32_t count) {
+    for (int32_t codePoint = 0; codePoint < count; codePoint++) {
+        classes[codePoint] = loom_icu_scalar_class(codePoint);
+    }
 }

@@ -54,6 +54,18 @@ int32_t loom_icu_boundaries(int32_t kind, const uint16_t *text, int32_t length,
                             int32_t *boundaries, int32_t *ruleStatuses, int32_t capacity,
                             int32_t *status, int32_t *icuCode);
 
+/* Character classes of GPT-2's pre-tokenizer pattern: \p{L}, \p{N}, \s (White_Space), other. */
+#define LOOM_SCALAR_LETTER 0
+#define LOOM_SCALAR_NUMBER 1
+#define LOOM_SCALAR_WHITESPACE 2
+#define LOOM_SCALAR_OTHER 3
+
+/* The class of one code point (surrogates and values past U+10FFFF are "other"). */
+uint8_t loom_icu_scalar_class(int32_t codePoint);
+
+/* classes[c] = loom_icu_scalar_class(c) for every c in 0 ..< count. */
+void loom_icu_scalar_classes(uint8_t *classes, int32_t count);
+
 /* ICU's name for an error code, for error messages. */
 const char *loom_icu_error_name(int32_t icuCode);
 

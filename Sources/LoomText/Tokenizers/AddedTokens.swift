@@ -25,6 +25,8 @@ public struct AddedToken: Sendable, Equatable {
 }
 
 /// Finds added tokens in UTF-8 text: the leftmost match, and the longest token at that place.
+import Foundation
+
 struct AddedTokenMatcher: Sendable {
     struct Match {
         /// The bytes the match covers, including any stripped white space.
@@ -38,6 +40,8 @@ struct AddedTokenMatcher: Sendable {
     /// For each first byte, the tokens starting with it, longest first.
     private let candidatesByFirstByte: [[Int]]
     let maximumLength: Int
+    /// The first byte shared by all tokens, when they share one, so the scan can use memchr.
+    private let commonFirstByte: Int32?
 
     init(_ tokens: [AddedToken]) {
         self.tokens = tokens
@@ -51,6 +55,8 @@ struct AddedTokenMatcher: Sendable {
             list.sorted { contents[$0].count > contents[$1].count }
         }
         maximumLength = contents.map(\.count).max() ?? 0
+        let firstBytes = Set(contents.compactMap(\.first))
+        commonFirstByte = firstBytes.count == 1 ? Int32(firstBytes.first!) : nil
     }
 
     var isEmpty: Bool { tokens.isEmpty }
@@ -60,6 +66,10 @@ struct AddedTokenMatcher: Sendable {
         if tokens.isEmpty { return nil }
         var position = start
         while position < end {
+            if let byte = commonFirstByte {
+                guard let found = memchr(base + position, byte, end - position) else { return nil }
+                position = UnsafePointer<UInt8>(found.assumingMemoryBound(to: UInt8.self)) - base
+            }
             let candidates = candidatesByFirstByte[Int(base[position])]
             if !candidates.isEmpty {
                 for index in candidates where matches(index, base, position, start, end) {

@@ -94,7 +94,10 @@ public struct BPETokenizer: Tokenizer {
                 (slotsBase + part).pointee = output
             }
         }
-        return Array(results.joined())
+        var output: [Int] = []
+        output.reserveCapacity(results.reduce(0) { $0 + $1.count })
+        for part in results { output.append(contentsOf: part) }
+        return output
     }
 
     /// Where to cut the text for parallel encoding: only just after a newline that a

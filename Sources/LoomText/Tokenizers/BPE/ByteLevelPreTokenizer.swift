@@ -56,8 +56,7 @@ struct ByteLevelPreTokenizer {
             length = 4
         }
         if value < UInt32(ScalarClassTable.count) { return (classes[Int(value)], length) }
-        guard let scalar = Unicode.Scalar(value) else { return (ScalarClass.other, length) }
-        return (ScalarClass.of(scalar), length)
+        return (ScalarClass.of(value), length)
     }
 
     @inline(__always)

@@ -1,22 +1,16 @@
-/// The character classes GPT-2's pre-tokenizer pattern distinguishes: `\p{L}`, `\p{N}`, `\s`
-/// and everything else.
-enum ScalarClass {
-    static let letter: UInt8 = 0
-    static let number: UInt8 = 1
-    static let whitespace: UInt8 = 2
-    static let other: UInt8 = 3
+import CLoomICU
 
-    static func of(_ scalar: Unicode.Scalar) -> UInt8 {
-        let properties = scalar.properties
-        if properties.isWhitespace { return whitespace }
-        switch properties.generalCategory {
-        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter:
-            return letter
-        case .decimalNumber, .letterNumber, .otherNumber:
-            return number
-        default:
-            return other
-        }
+/// The character classes GPT-2's pre-tokenizer pattern distinguishes: `\p{L}`, `\p{N}`, `\s`
+/// and everything else. They come from ICU, whose Unicode version (15.0 in ICU 72) matches the
+/// Oniguruma engine Hugging Face runs the pattern with more closely than Swift's own tables.
+enum ScalarClass {
+    static let letter = UInt8(LOOM_SCALAR_LETTER)
+    static let number = UInt8(LOOM_SCALAR_NUMBER)
+    static let whitespace = UInt8(LOOM_SCALAR_WHITESPACE)
+    static let other = UInt8(LOOM_SCALAR_OTHER)
+
+    static func of(_ value: UInt32) -> UInt8 {
+        loom_icu_scalar_class(Int32(bitPattern: value))
     }
 }
 
@@ -31,12 +25,6 @@ final class ScalarClassTable: @unchecked Sendable {
 
     private init() {
         classes = .allocate(capacity: Self.count)
-        for value in 0..<UInt32(Self.count) {
-            if let scalar = Unicode.Scalar(value) {
-                classes[Int(value)] = ScalarClass.of(scalar)
-            } else {
-                classes[Int(value)] = ScalarClass.other
-            }
-        }
+        loom_icu_scalar_classes(classes, Int32(Self.count))
     }
 }
