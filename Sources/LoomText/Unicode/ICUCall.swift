@@ -19,6 +19,15 @@ enum ICUCall {
         return units
     }
 
+    /// A String from UTF-16 code units, copying ASCII directly (the common case for words).
+    static func string(_ units: UnsafeBufferPointer<UInt16>) -> String {
+        for unit in units where unit >= 0x80 { return String(decoding: units, as: UTF16.self) }
+        return String(unsafeUninitializedCapacity: units.count) { bytes in
+            for (index, unit) in units.enumerated() { bytes[index] = UInt8(truncatingIfNeeded: unit) }
+            return units.count
+        }
+    }
+
     /// Boundary offsets (UTF-16) and, for each segment ending at a boundary, its rule status.
     static func boundaries(kind: Int32, units: [UInt16], operation: String) throws -> (offsets: [Int32], statuses: [Int32]) {
         let capacity = units.count + 1

@@ -45,8 +45,7 @@ public struct WordSegmenter: Sendable {
                 let slice = UnsafeBufferPointer(rebasing: buffer[start..<end])
                 let kind = Self.kind(status: statuses[index], units: slice)
                 guard keeps(kind) else { continue }
-                result.append(Segment(text: String(decoding: slice, as: UTF16.self), kind: kind,
-                                      utf16Range: start..<end))
+                result.append(Segment(text: ICUCall.string(slice), kind: kind, utf16Range: start..<end))
             }
         }
         return result
@@ -70,10 +69,29 @@ public struct WordSegmenter: Sendable {
         if status >= LOOM_WORD_STATUS_NUMBER && status < LOOM_WORD_STATUS_LETTER { return .number }
         if status >= LOOM_WORD_STATUS_LETTER && status < LOOM_WORD_STATUS_LIMIT { return .word }
         // ICU puts spaces, punctuation and symbols all in the "none" class; tell them apart.
-        for scalar in String(decoding: units, as: UTF16.self).unicodeScalars
-        where !scalar.properties.isWhitespace {
+        for scalar in UTF16Scalars(units) where loom_icu_scalar_class(Int32(bitPattern: scalar)) != LOOM_SCALAR_WHITESPACE {
             return .punctuation
         }
         return .whitespace
+    }
+}
+
+/// The scalar values of UTF-16 code units (unpaired surrogates come out as U+FFFD).
+struct UTF16Scalars: Sequence, IteratorProtocol {
+    private let units: UnsafeBufferPointer<UInt16>
+    private var index = 0
+
+    init(_ units: UnsafeBufferPointer<UInt16>) { self.units = units }
+
+    mutating func next() -> UInt32? {
+        guard index < units.count else { return nil }
+        let unit = units[index]
+        index += 1
+        if unit & 0xFC00 == 0xD800, index < units.count, units[index] & 0xFC00 == 0xDC00 {
+            let low = units[index]
+            index += 1
+            return 0x10000 + (UInt32(unit & 0x3FF) << 10 | UInt32(low & 0x3FF))
+        }
+        return unit & 0xF800 == 0xD800 ? 0xFFFD : UInt32(unit)
     }
 }
