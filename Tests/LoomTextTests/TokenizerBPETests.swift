@@ -80,15 +80,27 @@ final class TokenizerBPETests: XCTestCase {
         XCTAssertEqual(tokenizer.encode(long), serial)
     }
 
-    func testLongPreTokenUsesHeapMergeWithSameResult() throws {
-        let tokenizer = try BPETrainer(vocabSize: 300).train(String(repeating: "abcab ", count: 50))
-        let word = String(repeating: "abcab", count: 40)
-        let ids = tokenizer.encode(word)
-        let short = tokenizer.encode("abcab")
-        XCTAssertEqual(Array(try tokenizer.decode(ids).utf8), Array(word.utf8))
-        // The long piece is one pre-token, merged through the heap; its pieces repeat the short result
-        // at least in the first symbols.
-        XCTAssertEqual(Array(ids.prefix(1)), Array(short.prefix(1)))
+    func testHeapMergeAgreesWithScan() throws {
+        let tokenizer = try BPETrainer(vocabSize: 600).train(multilingual + String(repeating: "abcab aaaa ", count: 50))
+        var scan = BPEWordMerger(table: tokenizer.model.mergeTable)
+        var heap = BPEWordMerger(table: tokenizer.model.mergeTable, scanLimit: 0)
+        defer { scan.release(); heap.release() }
+        var generator = SplitMix(seed: 11)
+        let alphabet = Array(multilingual.utf8) + Array("aaaaabcab".utf8)
+        for length in 1..<120 {
+            let bytes = (0..<length).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }
+            let ids = bytes.map { tokenizer.model.idForByte[Int($0)] }
+            var fromScan: [Int32] = [], fromHeap: [Int32] = []
+            ids.withUnsafeBufferPointer { buffer in
+                scan.merge(buffer.baseAddress!, buffer.count, into: &fromScan)
+                heap.merge(buffer.baseAddress!, buffer.count, into: &fromHeap)
+            }
+            XCTAssertEqual(fromScan, fromHeap, "length \(length)")
+            XCTAssertEqual(try tokenizer.decodeBytes(fromHeap.map(Int.init)), bytes)
+        }
+        // A pre-token longer than the scan limit goes through the heap inside encode too.
+        let long = String(repeating: "abcab", count: 60)
+        XCTAssertEqual(Array(try tokenizer.decode(tokenizer.encode(long)).utf8), Array(long.utf8))
     }
 
     func testDecodeRejectsUnknownIDs() throws {

@@ -2,7 +2,7 @@
 /// pre-token (natural text repeats a few thousand words most of the time).
 final class BPEEncoder {
     private let model: BPEModel
-    private var cache = ByteStringTable(minimumCapacity: 8192)
+    private var cache: ByteStringTable
     /// Ids of cached pre-tokens; a cache value packs offset << 24 | count into this.
     private var cachedIDs: [Int32] = []
     private var merger: BPEWordMerger
@@ -11,8 +11,10 @@ final class BPEEncoder {
     /// Beyond this many distinct pre-tokens the cache starts over, bounding memory.
     private static let cacheLimit = 1 << 20
 
-    init(model: BPEModel) {
+    /// `expectedBytes` sizes the cache, so encoding a short string stays cheap.
+    init(model: BPEModel, expectedBytes: Int) {
         self.model = model
+        cache = ByteStringTable(minimumCapacity: min(8192, max(16, expectedBytes / 8)))
         merger = BPEWordMerger(table: model.mergeTable)
     }
 

@@ -79,7 +79,8 @@ public struct BPETokenizer: Tokenizer {
         if splits.count == 2 {
             var output: [Int] = []
             output.reserveCapacity(buffer.count / 3)
-            BPEEncoder(model: model).encode(base, from: 0, to: buffer.count, endsText: true, into: &output)
+            BPEEncoder(model: model, expectedBytes: buffer.count)
+                .encode(base, from: 0, to: buffer.count, endsText: true, into: &output)
             return output
         }
         let parts = splits.count - 1
@@ -89,8 +90,8 @@ public struct BPETokenizer: Tokenizer {
             DispatchQueue.concurrentPerform(iterations: parts) { part in
                 var output: [Int] = []
                 output.reserveCapacity((splits[part + 1] - splits[part]) / 3)
-                BPEEncoder(model: model).encode(base, from: splits[part], to: splits[part + 1],
-                                                endsText: part == parts - 1, into: &output)
+                BPEEncoder(model: model, expectedBytes: splits[part + 1] - splits[part])
+                    .encode(base, from: splits[part], to: splits[part + 1], endsText: part == parts - 1, into: &output)
                 (slotsBase + part).pointee = output
             }
         }

@@ -9,10 +9,11 @@ struct BPEWordMerger {
     private var capacity: Int
     private static let none = UInt64.max
     /// Past this many symbols the quadratic scan gives way to a heap.
-    private static let scanLimit = 96
+    private let scanLimit: Int
 
-    init(table: PairTable) {
+    init(table: PairTable, scanLimit: Int = 96) {
         self.table = table
+        self.scanLimit = scanLimit
         capacity = 128
         symbols = .allocate(capacity: capacity)
         ranks = .allocate(capacity: capacity)
@@ -29,7 +30,7 @@ struct BPEWordMerger {
             if count == 1 { output.append(input[0]) }
             return
         }
-        if count > Self.scanLimit {
+        if count > scanLimit {
             mergeWithHeap(input, count, into: &output)
             return
         }
