@@ -55,6 +55,9 @@ public enum TokenizerFile {
             if FileManager.default.fileExists(atPath: tokenizerJSON) { return try load(tokenizerJSON) }
             let vocabulary = (path as NSString).appendingPathComponent("vocab.json")
             let merges = (path as NSString).appendingPathComponent("merges.txt")
+            guard FileManager.default.fileExists(atPath: vocabulary), FileManager.default.fileExists(atPath: merges) else {
+                throw TextFileError(path: path, reason: "the directory holds neither tokenizer.json nor vocab.json with merges.txt")
+            }
             return try BPETokenizer.loadGPT2(vocabularyPath: vocabulary, mergesPath: merges)
         }
         let object = try JSONFields.parseFile(path)

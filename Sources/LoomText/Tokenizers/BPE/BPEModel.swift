@@ -43,6 +43,8 @@ final class BPEModel: @unchecked Sendable {
     let unknownID: Int32
     /// Byte string -> id of every model token, used only when `options.ignoreMerges`.
     let idForBytes: ByteStringTable?
+    /// Model tokens and added tokens by their string.
+    let idForToken: [String: Int]
 
     /// `tokens` covers model tokens; added tokens may reuse one of those ids or take new ones.
     init(tokens modelTokens: [String?], merges: [BPEMerge], addedTokens: [AddedToken], options: BPEOptions) {
@@ -91,12 +93,13 @@ final class BPEModel: @unchecked Sendable {
         self.addedTokenMatcher = AddedTokenMatcher(addedTokens)
         self.options = options
         self.unknownID = options.unknownToken.flatMap { idForString[$0] } ?? -1
+        var idForToken = idForString.mapValues(Int.init)
+        for token in addedTokens { idForToken[token.content] = token.id }
+        self.idForToken = idForToken
     }
 
     var vocabSize: Int { tokens.count }
 
-    /// Id of a model token string, or nil.
-    func id(forToken token: String) -> Int? {
-        tokens.firstIndex { $0 == token }
-    }
+    /// Id of a token string (byte-level for model tokens, plain for added tokens), or nil.
+    func id(forToken token: String) -> Int? { idForToken[token] }
 }
