@@ -4,7 +4,9 @@ import Foundation
 /// ByteLevel pre-tokenizer and the full byte alphabet: ids start with the special tokens, then
 /// the 256 bytes in the order of their scalars, then one id per merge. At each step the most
 /// frequent adjacent pair is merged; ties go to the pair with the smaller ids. On the same
-/// corpus and settings the two produce the same vocabulary and merges.
+/// corpus and settings the two produce the same vocabulary and merges. One difference: special
+/// tokens found in the corpus are split out before pre-tokenization (as `encode` does), where
+/// Hugging Face's trainer counts them as ordinary text.
 ///
 /// The corpus is pre-tokenized once (on all threads) into distinct words with counts. Pair
 /// counts are then kept up to date incrementally: a merge only touches the words that hold
