@@ -12,6 +12,7 @@ struct LoomCommand: ParsableCommand {
             CorporaCommand.self,
             ImagesCommand.self,
             BenchCommand.self,
+            TokenizerCommand.self,
         ]
     )
 
