@@ -8,6 +8,7 @@ struct LoomCommand: ParsableCommand {
         abstract: "Loom: sequence models, language models and image generators in one native binary.",
         version: LoomVersion.string,
         subcommands: [
+            NGramCommand.self,
         ]
     )
 }

@@ -65,7 +65,7 @@ enum FlatSafetensors {
     }
 
     static func write(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:], to path: String) throws {
-        try TextFiles.writeAtomically(encode(tensors, metadata: metadata), to: path)
+        try TextModelFiles.writeAtomically(encode(tensors, metadata: metadata), to: path)
     }
 
     /// Reads every tensor, checking the header, dtypes, shapes and byte ranges.

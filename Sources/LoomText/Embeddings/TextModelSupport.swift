@@ -33,9 +33,10 @@ struct TextModelGenerator: RandomNumberGenerator {
     }
 }
 
-enum TextFiles {
+/// File helpers for the text models: UTF-8 reading with located errors, line splitting, atomic writes.
+public enum TextModelFiles {
     /// Reads a UTF-8 file, naming the file in the error when it is missing or not UTF-8.
-    static func readText(_ path: String) throws -> String {
+    public static func readText(_ path: String) throws -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TextModelError("cannot read file \(path)")
         }
@@ -57,14 +58,14 @@ enum TextFiles {
     }
 
     /// Splits text into lines on "\n", dropping a trailing "\r" and the empty piece after a final newline.
-    static func lines(_ text: String) -> [Substring] {
+    public static func lines(_ text: String) -> [Substring] {
         var result = text.split(separator: "\n", omittingEmptySubsequences: false)
         if let last = result.last, last.isEmpty { result.removeLast() }
         return result.map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
     }
 
     /// Writes data to a temporary file beside `path` and renames it, so a crash never leaves half a file.
-    static func writeAtomically(_ data: Data, to path: String) throws {
+    public static func writeAtomically(_ data: Data, to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let temporary = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
@@ -81,7 +82,7 @@ enum TextFiles {
         }
     }
 
-    static func makeDirectory(_ path: String) throws {
+    public static func makeDirectory(_ path: String) throws {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {

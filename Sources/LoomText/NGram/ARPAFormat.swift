@@ -38,16 +38,16 @@ public enum ARPAFormat {
     }
 
     public static func write(_ model: KneserNeyModel, to path: String) throws {
-        try TextFiles.writeAtomically(Data(write(model).utf8), to: path)
+        try TextModelFiles.writeAtomically(Data(write(model).utf8), to: path)
     }
 
     public static func read(path: String, unit: NGramUnit) throws -> KneserNeyModel {
-        try read(text: TextFiles.readText(path), unit: unit, name: path)
+        try read(text: TextModelFiles.readText(path), unit: unit, name: path)
     }
 
     /// Parses ARPA text; any malformed line is an error naming `name` and the line number.
     public static func read(text: String, unit: NGramUnit, name: String = "ARPA") throws -> KneserNeyModel {
-        let lines = TextFiles.lines(text)
+        let lines = TextModelFiles.lines(text)
         var lineNumber = 0
         func fail(_ what: String) -> TextModelError { TextModelError("\(name):\(lineNumber): \(what)") }
         func isBlank(_ line: Substring) -> Bool { line.allSatisfy { $0.isWhitespace } }
