@@ -9,6 +9,8 @@ struct LoomCommand: ParsableCommand {
         version: LoomVersion.string,
         subcommands: [
             NGramCommand.self,
+            TFIDFCommand.self,
+            EmbedCommand.self,
         ]
     )
 }

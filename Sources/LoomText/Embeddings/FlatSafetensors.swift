@@ -2,16 +2,18 @@ import Foundation
 
 /// A minimal reader and writer for the safetensors format: an 8-byte little-endian header
 /// length, a JSON header naming each tensor's dtype, shape and byte range, then raw data.
-/// The text models need only F32, I32 and I64 tensors, so that is all this handles.
+/// The text models need only F32, F64, I32 and I64 tensors, so that is all this handles.
 enum FlatSafetensors {
     enum Values {
         case float32([Float])
+        case float64([Double])
         case int32([Int32])
         case int64([Int64])
 
         var dtype: String {
             switch self {
             case .float32: return "F32"
+            case .float64: return "F64"
             case .int32: return "I32"
             case .int64: return "I64"
             }
@@ -19,11 +21,12 @@ enum FlatSafetensors {
         var byteCount: Int {
             switch self {
             case .float32(let v): return v.count * 4
+            case .float64(let v): return v.count * 8
             case .int32(let v): return v.count * 4
             case .int64(let v): return v.count * 8
             }
         }
-        var elementCount: Int { byteCount / (dtype == "I64" ? 8 : 4) }
+        var elementCount: Int { byteCount / (dtype == "I64" || dtype == "F64" ? 8 : 4) }
     }
 
     struct Tensor {
@@ -57,6 +60,7 @@ enum FlatSafetensors {
         for (_, tensor) in tensors {
             switch tensor.values {
             case .float32(let v): v.withUnsafeBytes { data.append(contentsOf: $0) }
+            case .float64(let v): v.withUnsafeBytes { data.append(contentsOf: $0) }
             case .int32(let v): v.withUnsafeBytes { data.append(contentsOf: $0) }
             case .int64(let v): v.withUnsafeBytes { data.append(contentsOf: $0) }
             }
@@ -97,7 +101,7 @@ enum FlatSafetensors {
             let width: Int
             switch dtype {
             case "F32", "I32": width = 4
-            case "I64": width = 8
+            case "I64", "F64": width = 8
             default: throw TextModelError("\(path): tensor \(name) has unsupported dtype \(dtype)")
             }
             let elements = shape.reduce(1, *)
@@ -109,6 +113,7 @@ enum FlatSafetensors {
             let values: Values
             switch dtype {
             case "F32": values = .float32(bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) })
+            case "F64": values = .float64(bytes.withUnsafeBytes { Array($0.bindMemory(to: Double.self)) })
             case "I32": values = .int32(bytes.withUnsafeBytes { Array($0.bindMemory(to: Int32.self)) })
             default: values = .int64(bytes.withUnsafeBytes { Array($0.bindMemory(to: Int64.self)) })
             }
@@ -122,6 +127,14 @@ enum FlatSafetensors {
         guard case .float32(let values) = tensor.values else { throw TextModelError("\(file): tensor \(name) is not F32") }
         if let shape, shape != tensor.shape {
             throw TextModelError("\(file): tensor \(name) has shape \(tensor.shape), expected \(shape)")
+        }
+        return values
+    }
+
+    static func doubles(_ tensors: [String: Tensor], _ name: String, count: Int, file: String) throws -> [Double] {
+        guard let tensor = tensors[name] else { throw TextModelError("\(file): missing tensor \(name)") }
+        guard case .float64(let values) = tensor.values, tensor.shape == [count] else {
+            throw TextModelError("\(file): tensor \(name) must be F64 of shape [\(count)], found \(tensor.values.dtype) \(tensor.shape)")
         }
         return values
     }
