@@ -80,3 +80,24 @@ final class TFIDFTests: XCTestCase {
         XCTAssertThrowsError(try empty.fitTransform(["a", "!"]))
     }
 }
+
+final class TFIDFIndexTests: XCTestCase {
+    func testSearchRanksByCosineAndSurvivesSaving() throws {
+        let documents = ["the cat sat on the mat", "", "dogs chase cats", "the cat and the dog", "nothing shared here"]
+        let index = try TfidfIndex(documents: documents)
+        let results = index.search("cat mat", top: 10)
+        XCTAssertEqual(results.map(\.line), [1, 4])
+        XCTAssertEqual(results[0].text, documents[0])
+        // The score is the dot product of two unit rows.
+        let query = index.vectorizer.transform(["cat mat"]).dense()[0]
+        let row = index.matrix.dense()[0]
+        XCTAssertEqual(results[0].score, zip(query, row).map(*).reduce(0, +), accuracy: 1e-6)
+        let directory = NSTemporaryDirectory() + "loom-index-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try index.save(to: directory)
+        let loaded = try TfidfIndex.load(from: directory)
+        XCTAssertEqual(loaded.documents, documents)
+        XCTAssertEqual(loaded.matrix, index.matrix)
+        XCTAssertEqual(loaded.search("cat mat", top: 1), Array(results.prefix(1)))
+    }
+}
