@@ -4,8 +4,9 @@ struct LimitedMemoryBFGS {
     var memory = 10
     var maximumIterations = 200
     /// Stop when the objective improves by less than this fraction of its value.
-    var relativeTolerance = 1e-7
-    var gradientTolerance = 1e-6
+    var relativeTolerance = 1e-10
+    /// Stop when no gradient component exceeds this (scipy's `gtol`, which scikit-learn sets to 1e-4).
+    var gradientTolerance = 1e-4
 
     struct Outcome {
         var value: Double
@@ -28,7 +29,7 @@ struct LimitedMemoryBFGS {
         var iteration = 0
         while iteration < maximumIterations {
             let gradientNorm = dot(gradient, gradient).squareRoot()
-            if gradientNorm < gradientTolerance { break }
+            if gradient.allSatisfy({ abs($0) <= gradientTolerance }) { break }
             // Two-loop recursion: direction = -H ∇f.
             for i in 0..<n { direction[i] = -gradient[i] }
             for k in stride(from: steps.count - 1, through: 0, by: -1) {

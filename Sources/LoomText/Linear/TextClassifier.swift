@@ -35,7 +35,7 @@ public struct TextClassifier: Sendable {
         case .logistic:
             weights = SoftmaxRegression.train(features: features, labels: targets, classCount: labels.count,
                                               inverseRegularization: inverseRegularization) { iteration, loss in
-                if iteration % 10 == 0 { progress?("step \(iteration): train loss \(String(format: "%.4f", loss))") }
+                if iteration % 10 == 0 { progress?("step \(iteration): train loss \(String(format: "%.5f", loss))") }
             }
         case .svm:
             weights = LinearSupportVectorMachine.train(features: features, labels: targets, classCount: labels.count,
