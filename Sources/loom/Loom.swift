@@ -13,6 +13,9 @@ struct LoomCommand: ParsableCommand {
             ImagesCommand.self,
             BenchCommand.self,
             TokenizerCommand.self,
+            NGramCommand.self,
+            TFIDFCommand.self,
+            EmbedCommand.self,
         ]
     )
 
