@@ -36,61 +36,65 @@ struct TokenizerCommonOptions: ParsableArguments {
     }
 }
 
-/// Runs a verb body, printing failures as `error: <what and where>` on stderr with a
-/// non-zero exit status.
-func reportingErrors(_ body: () throws -> Void) throws {
-    do {
-        try body()
-    } catch let exit as ExitCode {
-        throw exit
-    } catch {
-        printToStandardError("error: \(error)")
-        throw ExitCode.failure
+/// Helpers shared by the tokenizer verbs, kept in one namespace so they cannot clash with other
+/// verbs' helpers in this module.
+enum TokenizerCLI {
+    /// Runs a verb body, printing failures as `error: <what and where>` on stderr with a
+    /// non-zero exit status.
+    static func reportingErrors(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            printToStandardError("error: \(error)")
+            throw ExitCode.failure
+        }
     }
-}
 
-func printToStandardError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
-}
-
-func writeToStandardOutput(_ text: String) {
-    FileHandle.standardOutput.write(Data(text.utf8))
-}
-
-struct CommandInputError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// Refuses to replace an existing file unless asked to.
-func checkWritable(_ path: String, force: Bool) throws {
-    if FileManager.default.fileExists(atPath: path) && !force {
-        throw CommandInputError("\(path) already exists; pass --force to overwrite it")
+    static func printToStandardError(_ message: String) {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
     }
-    let directory = (path as NSString).deletingLastPathComponent
-    if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
-        throw CommandInputError("the directory \(directory) for \(path) does not exist")
+
+    static func writeToStandardOutput(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
     }
-}
 
-/// A JSON object line with keys in the given order.
-func jsonLine(_ fields: [(String, String)]) -> String {
-    "{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}"
-}
-
-func jsonString(_ text: String) -> String {
-    let data = try? JSONSerialization.data(withJSONObject: [text], options: [.fragmentsAllowed])
-    let array = data.flatMap { String(data: $0, encoding: .utf8) } ?? "[\"\"]"
-    return String(array.dropFirst().dropLast())
-}
-
-func formatSeconds(_ seconds: Double) -> String { String(format: "%.4f", seconds) }
-
-func loadTokenizer(_ path: String, threads: Int) throws -> any Tokenizer {
-    let tokenizer = try TokenizerFile.load(path)
-    if var bpe = tokenizer as? BPETokenizer {
-        bpe.threads = threads
-        return bpe
+    struct InputError: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
     }
-    return tokenizer
+
+    /// Refuses to replace an existing file unless asked to.
+    static func checkWritable(_ path: String, force: Bool) throws {
+        if FileManager.default.fileExists(atPath: path) && !force {
+            throw InputError("\(path) already exists; pass --force to overwrite it")
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
+            throw InputError("the directory \(directory) for \(path) does not exist")
+        }
+    }
+
+    /// A JSON object line with keys in the given order.
+    static func jsonLine(_ fields: [(String, String)]) -> String {
+        "{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}"
+    }
+
+    static func jsonString(_ text: String) -> String {
+        let data = try? JSONSerialization.data(withJSONObject: [text], options: [.fragmentsAllowed])
+        let array = data.flatMap { String(data: $0, encoding: .utf8) } ?? "[\"\"]"
+        return String(array.dropFirst().dropLast())
+    }
+
+    static func formatSeconds(_ seconds: Double) -> String { String(format: "%.4f", seconds) }
+
+    static func loadTokenizer(_ path: String, threads: Int) throws -> any Tokenizer {
+        let tokenizer = try TokenizerFile.load(path)
+        if var bpe = tokenizer as? BPETokenizer {
+            bpe.threads = threads
+            return bpe
+        }
+        return tokenizer
+    }
 }

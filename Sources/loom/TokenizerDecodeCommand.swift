@@ -30,19 +30,19 @@ struct TokenizerDecodeCommand: ParsableCommand {
     }
 
     func run() throws {
-        try reportingErrors {
-            if let out { try checkWritable(out, force: force) }
-            let loaded = try loadTokenizer(tokenizer, threads: common.threads)
+        try TokenizerCLI.reportingErrors {
+            if let out { try TokenizerCLI.checkWritable(out, force: force) }
+            let loaded = try TokenizerCLI.loadTokenizer(tokenizer, threads: common.threads)
             let list = try ids.map { try Self.parseIDs($0, source: "--ids") }
                 ?? Self.parseIDs(TextFile.read(input!), source: input!)
             let text = try loaded.decode(list)
             if let out {
                 try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
             } else if !common.json {
-                writeToStandardOutput(text + "\n")
+                TokenizerCLI.writeToStandardOutput(text + "\n")
             }
             if common.json {
-                print(jsonLine([("tokens", "\(list.count)"), ("text", jsonString(text))]))
+                print(TokenizerCLI.jsonLine([("tokens", "\(list.count)"), ("text", TokenizerCLI.jsonString(text))]))
             }
         }
     }
@@ -51,7 +51,7 @@ struct TokenizerDecodeCommand: ParsableCommand {
         let items = text.split { $0 == "," || $0.isWhitespace }
         return try items.enumerated().map { index, item in
             guard let id = Int(item) else {
-                throw CommandInputError("\(source): item \(index + 1) '\(item)' is not an integer token id")
+                throw TokenizerCLI.InputError("\(source): item \(index + 1) '\(item)' is not an integer token id")
             }
             return id
         }

@@ -33,9 +33,9 @@ struct TokenizerEncodeCommand: ParsableCommand {
     }
 
     func run() throws {
-        try reportingErrors {
-            if let out { try checkWritable(out, force: force) }
-            let loaded = try loadTokenizer(tokenizer, threads: common.threads)
+        try TokenizerCLI.reportingErrors {
+            if let out { try TokenizerCLI.checkWritable(out, force: force) }
+            let loaded = try TokenizerCLI.loadTokenizer(tokenizer, threads: common.threads)
             let source = try text ?? TextFile.read(input!, lossy: lossy)
             let started = Date()
             let ids = try loaded.encode(source)
@@ -47,13 +47,13 @@ struct TokenizerEncodeCommand: ParsableCommand {
                 FileHandle.standardOutput.write(line)
             }
             let bytes = source.utf8.count
-            printToStandardError("encoded \(bytes) bytes into \(ids.count) tokens in \(formatSeconds(seconds)) s")
+            TokenizerCLI.printToStandardError("encoded \(bytes) bytes into \(ids.count) tokens in \(TokenizerCLI.formatSeconds(seconds)) s")
             if common.json {
-                var fields = [("tokens", "\(ids.count)"), ("bytes", "\(bytes)"), ("seconds", formatSeconds(seconds)),
+                var fields = [("tokens", "\(ids.count)"), ("bytes", "\(bytes)"), ("seconds", TokenizerCLI.formatSeconds(seconds)),
                               ("megabytes_per_second", String(format: "%.3f", Double(bytes) / 1e6 / max(seconds, 1e-9))),
                               ("threads", "\(common.threads)")]
                 if out == nil { fields.append(("ids", "[" + ids.map(String.init).joined(separator: ", ") + "]")) }
-                print(jsonLine(fields))
+                print(TokenizerCLI.jsonLine(fields))
             }
         }
     }

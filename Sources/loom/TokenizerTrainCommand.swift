@@ -47,21 +47,21 @@ struct TokenizerTrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        try reportingErrors {
-            try checkWritable(out, force: force)
+        try TokenizerCLI.reportingErrors {
+            try TokenizerCLI.checkWritable(out, force: force)
             let text = try TextFile.read(corpus, lossy: lossy)
             if text.isEmpty { throw TokenizerError.emptyCorpus(source: corpus) }
-            printToStandardError("read \(corpus): \(text.utf8.count) bytes")
+            TokenizerCLI.printToStandardError("read \(corpus): \(text.utf8.count) bytes")
             let started = Date()
             let tokenizer = try train(text)
             let seconds = Date().timeIntervalSince(started)
             try tokenizer.save(to: out)
-            printToStandardError("trained \(kind.rawValue) tokenizer with \(tokenizer.vocabSize) tokens in "
-                                 + "\(formatSeconds(seconds)) s; wrote \(out)")
+            TokenizerCLI.printToStandardError("trained \(kind.rawValue) tokenizer with \(tokenizer.vocabSize) tokens in "
+                                 + "\(TokenizerCLI.formatSeconds(seconds)) s; wrote \(out)")
             if common.json {
-                print(jsonLine([("kind", jsonString(kind.rawValue)), ("vocab_size", "\(tokenizer.vocabSize)"),
-                                ("corpus_bytes", "\(text.utf8.count)"), ("train_seconds", formatSeconds(seconds)),
-                                ("threads", "\(common.threads)"), ("out", jsonString(out))]))
+                print(TokenizerCLI.jsonLine([("kind", TokenizerCLI.jsonString(kind.rawValue)), ("vocab_size", "\(tokenizer.vocabSize)"),
+                                ("corpus_bytes", "\(text.utf8.count)"), ("train_seconds", TokenizerCLI.formatSeconds(seconds)),
+                                ("threads", "\(common.threads)"), ("out", TokenizerCLI.jsonString(out))]))
             }
         }
     }
@@ -81,7 +81,7 @@ struct TokenizerTrainCommand: ParsableCommand {
             var lastReport = Date()
             return try trainer.train(text, source: corpus) { merges, target in
                 if Date().timeIntervalSince(lastReport) >= 1 || merges == target {
-                    printToStandardError("merges \(merges)/\(target)")
+                    TokenizerCLI.printToStandardError("merges \(merges)/\(target)")
                     lastReport = Date()
                 }
             }

@@ -80,6 +80,16 @@ final class TokenizerBPETests: XCTestCase {
         XCTAssertEqual(tokenizer.encode(long), serial)
     }
 
+    func testParallelWordCountingMatchesSerial() throws {
+        let corpus = String(repeating: multilingual + "\n<|endoftext|>\n  indented\nplain line\n", count: 500)
+        let serial = try BPETrainer(vocabSize: 700, threads: 1).train(corpus)
+        let parallel = try BPETrainer(vocabSize: 700, threads: 2).train(corpus)
+        XCTAssertEqual(parallel.merges, serial.merges)
+        XCTAssertGreaterThan(serial.merges.count, 300)
+        var buffer = corpus
+        XCTAssertEqual(buffer.withUTF8 { parallel.splitPoints($0.baseAddress!, $0.count) }.count, 3)
+    }
+
     func testHeapMergeAgreesWithScan() throws {
         let tokenizer = try BPETrainer(vocabSize: 600).train(multilingual + String(repeating: "abcab aaaa ", count: 50))
         var scan = BPEWordMerger(table: tokenizer.model.mergeTable)
