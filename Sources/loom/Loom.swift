@@ -32,6 +32,9 @@ struct LoomCommand: ParsableCommand {
             exit(withError: error)
         } catch let error as ExitCode {
             exit(withError: error)
+        } catch let interrupted as TrainingInterrupted {
+            FileHandle.standardError.write(Data("\(interrupted)\n".utf8))
+            Foundation.exit(130)
         } catch {
             let message = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
             FileHandle.standardError.write(Data("error: \(message)\n".utf8))
