@@ -35,6 +35,8 @@ let package = Package(
         .testTarget(name: "LoomTextTests", dependencies: ["LoomText"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LoomDataTests", dependencies: ["LoomData"]),
         .testTarget(name: "LoomModelsTests", dependencies: ["LoomModels"]),
+        // Runs the built `loom` binary as a user would (flags, exit codes, signals, files).
+        .testTarget(name: "LoomCLITests", dependencies: ["loom"]),
     ],
     swiftLanguageModes: [.v5]
 )

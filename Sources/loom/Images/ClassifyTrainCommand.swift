@@ -28,6 +28,9 @@ struct ClassifyTrainCommand: ParsableCommand {
     @Option(help: "Peak learning rate (AdamW, cosine decay).")
     var lr: Float = 2e-3
 
+    @Option(help: "Use only the first N training images (and N/10 validation images): for quick trials.")
+    var limit: Int?
+
     @Flag(help: "Continue the run saved in --out.")
     var resume = false
 
@@ -40,6 +43,7 @@ struct ClassifyTrainCommand: ParsableCommand {
         guard epochs > 0 else { throw ValidationError("--epochs must be positive, got \(epochs)") }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive, got \(lr)") }
+        if let limit { guard limit > 0 else { throw ValidationError("--limit must be positive, got \(limit)") } }
         guard !(resume && force) else { throw ValidationError("--resume and --force exclude each other") }
     }
 
@@ -52,6 +56,10 @@ struct ClassifyTrainCommand: ParsableCommand {
         var trainIndices: [Int] = [], validationIndices: [Int] = []
         for i in 0..<trainSet.count {
             if Split.of(key: "fashion-mnist/train/\(i)") == .validation { validationIndices.append(i) } else { trainIndices.append(i) }
+        }
+        if let limit {
+            trainIndices = Array(trainIndices.prefix(limit))
+            validationIndices = Array(validationIndices.prefix(max(1, limit / 10)))
         }
         Output.info("data: \(trainIndices.count) train, \(validationIndices.count) validation, \(testSet.count) test images")
 
