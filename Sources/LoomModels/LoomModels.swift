@@ -1,1 +1,0 @@
-// LoomModels module.

@@ -1,1 +1,0 @@
-// LoomNN module.

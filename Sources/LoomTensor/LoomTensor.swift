@@ -1,1 +1,0 @@
-// LoomTensor module.
