@@ -21,6 +21,13 @@ extension TfidfVectorizer.DocumentFrequency: ExpressibleByArgument {
             self = .count(value)
         }
     }
+
+    public var defaultValueDescription: String {
+        switch self {
+        case .count(let n): return "\(n)"
+        case .fraction(let f): return "\(f)"
+        }
+    }
 }
 
 /// The vectorizer's options as flags.

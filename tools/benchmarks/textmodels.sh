@@ -45,4 +45,5 @@ fi
 wall="$(grep 'Elapsed (wall clock)' "$scratch/time.log" | awk '{print $NF}')"
 peak_kb="$(grep 'Maximum resident set size' "$scratch/time.log" | awk '{print $NF}')"
 seconds="$(echo "$wall" | awk -F: '{ if (NF == 3) print $1 * 3600 + $2 * 60 + $3; else print $1 * 60 + $2 }')"
-echo "ngram_kn3_build_kjv: loom $seconds s (peak $((peak_kb / 1024)) MB, $(grep -c . "$scratch/kjv3.arpa") ARPA lines), reference n/a (KenLM not installed), ratio n/a"
+cpu="$(awk -F': ' '/User time|System time/ { total += $2 } END { printf "%.2f", total }' "$scratch/time.log")"
+echo "ngram_kn3_build_kjv: loom $seconds s (cpu $cpu s, peak $((peak_kb / 1024)) MB, $(grep -c . "$scratch/kjv3.arpa") ARPA lines), reference n/a (KenLM not installed), ratio n/a"

@@ -81,6 +81,26 @@ public enum TextModelFiles {
         }
     }
 
+    /// Streams a file through `body`, which calls `emit` with pieces of text; the pieces go to a
+    /// temporary file that replaces `path` only when everything was written.
+    public static func writeAtomically(to path: String, _ body: (_ emit: (String) throws -> Void) throws -> Void) throws {
+        let url = URL(fileURLWithPath: path)
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
+        guard FileManager.default.createFile(atPath: temporary.path, contents: nil),
+              let handle = FileHandle(forWritingAtPath: temporary.path) else {
+            throw TextModelError("cannot write \(path): cannot create \(temporary.path)")
+        }
+        do {
+            try body { text in try handle.write(contentsOf: Data(text.utf8)) }
+            try handle.close()
+            guard rename(temporary.path, url.path) == 0 else { throw TextModelError(String(cString: strerror(errno))) }
+        } catch {
+            try? handle.close()
+            try? FileManager.default.removeItem(at: temporary)
+            throw TextModelError("cannot write \(path): \(error)")
+        }
+    }
+
     public static func makeDirectory(_ path: String) throws {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

@@ -14,12 +14,29 @@ import Foundation
 /// model read back scores every sentence exactly as the model that was written.
 public enum ARPAFormat {
     public static func write(_ model: KneserNeyModel) -> String {
+        var out = ""
+        write(model) { out += $0 }
+        return out
+    }
+
+    public static func write(_ model: KneserNeyModel, to path: String) throws {
+        try TextModelFiles.writeAtomically(to: path) { emit in
+            var failure: Error?
+            write(model) { piece in
+                if failure == nil { do { try emit(piece) } catch { failure = error } }
+            }
+            if let failure { throw failure }
+        }
+    }
+
+    /// Produces the ARPA text in pieces of about a megabyte, so large models never sit in memory twice.
+    static func write(_ model: KneserNeyModel, emit: (String) -> Void) {
         var out = "\\data\\\n"
         for (k, table) in model.tables.enumerated() { out += "ngram \(k + 1)=\(table.count)\n" }
+        let words = model.vocabulary.words
         for k in 0..<model.order {
             out += "\n\\\(k + 1)-grams:\n"
             let table = model.tables[k]
-            let words = model.vocabulary.words
             let hasBackoff = k < model.order - 1
             for entry in 0..<table.count {
                 out += "\(model.logProbabilities[k][entry])\t"
@@ -31,14 +48,14 @@ public enum ARPAFormat {
                 }
                 if hasBackoff { out += "\t\(model.logBackoffs[k][entry])" }
                 out += "\n"
+                if out.utf8.count >= 1 << 20 {
+                    emit(out)
+                    out.removeAll(keepingCapacity: true)
+                }
             }
         }
         out += "\n\\end\\\n"
-        return out
-    }
-
-    public static func write(_ model: KneserNeyModel, to path: String) throws {
-        try TextModelFiles.writeAtomically(Data(write(model).utf8), to: path)
+        emit(out)
     }
 
     public static func read(path: String, unit: NGramUnit) throws -> KneserNeyModel {

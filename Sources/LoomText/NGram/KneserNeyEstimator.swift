@@ -41,9 +41,11 @@ extension KneserNeyModel {
         -> (tables: [NGramTable], counts: [[Int32]]) {
         var tables: [NGramTable] = []
         var counts: [[Int32]] = []
-        let expected = min(stream.count, 1 << 22)
+        // Only the highest order is sized up front; lower orders are far smaller for char models
+        // and grow on demand.
+        let expected = min(stream.count, 1 << 22) / 2
         for k in 1...order {
-            tables.append(NGramTable(order: k, expectedCount: k == 1 ? vocabularySize : expected / 2))
+            tables.append(NGramTable(order: k, expectedCount: k == 1 ? vocabularySize : (k == order ? expected : 1024)))
             counts.append([])
         }
         // Unigram entry numbers equal word ids.

@@ -14,7 +14,8 @@ public enum NGramUnit: String, CaseIterable, Sendable {
     public func tokens(of line: Substring) -> [String] {
         switch self {
         case .word:
-            return line.split(whereSeparator: { $0.isWhitespace }).map(String.init)
+            // Scalars rather than Characters: no grapheme breaking, and "\r\n" still splits.
+            return line.unicodeScalars.split(whereSeparator: { $0.properties.isWhitespace }).map { String($0) }
         case .char:
             return line.unicodeScalars.map { scalar -> String in
                 if scalar == " " { return NGramUnit.spaceSymbol }
