@@ -11,7 +11,10 @@ final class ConvolutionTests: XCTestCase {
     func assertClose(_ a: [Float], _ b: [Float], tolerance: Float = 1e-5, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(a.count, b.count, "element count", file: file, line: line)
         var worst: Float = 0
-        for (x, y) in zip(a, b) { worst = Swift.max(worst, Swift.abs(x - y) / Swift.max(1, Swift.abs(y))) }
+        for (x, y) in zip(a, b) {
+            let difference = Swift.abs(x - y) / Swift.max(1, Swift.abs(y))
+            worst = difference.isNaN ? .infinity : Swift.max(worst, difference)
+        }
         XCTAssertLessThan(worst, tolerance, "largest relative difference", file: file, line: line)
     }
 
