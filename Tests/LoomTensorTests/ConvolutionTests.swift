@@ -74,7 +74,20 @@ final class ConvolutionTests: XCTestCase {
         ([2, 2, 5, 7], [2, 2, 4, 4], 2, 3),
     ]
 
-    func testConv2dMatchesDirectLoops() {
+    /// Runs `body` with every convolution on the GEMM path, then with every one on the
+    /// few-taps path.
+    func forBothPaths(_ body: () -> Void) {
+        let saved = ConvolutionGeometry.fewTapsLimit
+        defer { ConvolutionGeometry.fewTapsLimit = saved }
+        for limit in [0, 1 << 20] {
+            ConvolutionGeometry.fewTapsLimit = limit
+            body()
+        }
+    }
+
+    func testConv2dMatchesDirectLoops() { forBothPaths(conv2dMatchesDirectLoops) }
+
+    func conv2dMatchesDirectLoops() {
         for c in convolutionCases {
             let x = random(c.input), w = random(c.weight), b = random([c.weight[0]])
             let expected = directConv2d(x, w, b, stride: c.stride, padding: c.padding)
@@ -86,7 +99,9 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
-    func testConv2dGradients() {
+    func testConv2dGradients() { forBothPaths(conv2dGradients) }
+
+    func conv2dGradients() {
         for c in convolutionCases {
             checkGradient([c.input, c.weight, [c.weight[0]]]) {
                 Tensor.conv2d($0[0], weight: $0[1], bias: $0[2], stride: c.stride, padding: c.padding)
@@ -104,6 +119,11 @@ final class ConvolutionTests: XCTestCase {
             return [y.scalars, xl.grad!.scalars, wl.grad!.scalars, bl.grad!.scalars]
         }
         let whole = run()
+        let savedTaps = ConvolutionGeometry.fewTapsLimit
+        defer { ConvolutionGeometry.fewTapsLimit = savedTaps }
+        ConvolutionGeometry.fewTapsLimit = 1 << 20
+        for (a, e) in zip(run(), whole) { assertClose(a, e) }
+        ConvolutionGeometry.fewTapsLimit = savedTaps
         let saved = ConvolutionGeometry.maximumColumnFloats
         // Two images per chunk: chunks of 2, 2 and a last one of 1.
         ConvolutionGeometry.maximumColumnFloats = 2 * 27 * 36
