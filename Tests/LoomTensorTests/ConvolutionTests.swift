@@ -149,6 +149,16 @@ final class ConvolutionTests: XCTestCase {
         XCTAssertEqual(w.grad!.scalars[4], tapCenter, accuracy: 1e-4)
     }
 
+    func testFrozenWeightStillGivesTheInputGradient() {
+        let x = random([3, 2, 6, 6]), w = random([4, 2, 3, 3]), seed = random([3, 4, 3, 3])
+        let tracked = (x.copied().requiringGradient(), w.copied().requiringGradient())
+        Tensor.conv2d(tracked.0, weight: tracked.1, bias: nil, stride: 2, padding: 1).backward(seed: seed)
+        let input = x.copied().requiringGradient()
+        Tensor.conv2d(input, weight: w, bias: nil, stride: 2, padding: 1).backward(seed: seed)
+        XCTAssertNil(w.grad)
+        assertClose(input.grad!.scalars, tracked.0.grad!.scalars)
+    }
+
     let transposeCases: [(input: [Int], weight: [Int], stride: Int, padding: Int, outputPadding: Int)] = [
         ([2, 4, 4, 5], [4, 3, 4, 4], 2, 1, 0),
         ([2, 4, 4, 5], [4, 3, 3, 3], 1, 1, 0),
