@@ -4,6 +4,8 @@ extension EngineBenchmarks {
         [
             ("matmul", { matmul(budget: budget) }),
             ("memory", { memoryBound(budget: budget) }),
+            ("convolution", { convolution() }),
+            ("cnn", { imageClassifier(budget: 2 * budget) }),
         ]
     }
 }

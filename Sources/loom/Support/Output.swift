@@ -9,7 +9,9 @@ enum Output {
     /// Prints `object` as one line of JSON on stdout (the last line a verb prints with --json).
     static func json(_ object: [String: Any]) {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-        FileHandle.standardOutput.write(data + Data("\n".utf8))
+        // Through print, so it lands after everything else the verb printed on stdout.
+        print(String(decoding: data, as: UTF8.self))
+        fflush(stdout)
     }
 }
 
