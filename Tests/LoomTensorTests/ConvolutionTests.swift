@@ -11,7 +11,10 @@ final class ConvolutionTests: XCTestCase {
     func assertClose(_ a: [Float], _ b: [Float], tolerance: Float = 1e-5, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(a.count, b.count, "element count", file: file, line: line)
         var worst: Float = 0
-        for (x, y) in zip(a, b) { worst = Swift.max(worst, Swift.abs(x - y) / Swift.max(1, Swift.abs(y))) }
+        for (x, y) in zip(a, b) {
+            let difference = Swift.abs(x - y) / Swift.max(1, Swift.abs(y))
+            worst = difference.isNaN ? .infinity : Swift.max(worst, difference)
+        }
         XCTAssertLessThan(worst, tolerance, "largest relative difference", file: file, line: line)
     }
 
@@ -71,7 +74,20 @@ final class ConvolutionTests: XCTestCase {
         ([2, 2, 5, 7], [2, 2, 4, 4], 2, 3),
     ]
 
-    func testConv2dMatchesDirectLoops() {
+    /// Runs `body` with every convolution on the GEMM path, then with every one on the
+    /// few-taps path.
+    func forBothPaths(_ body: () -> Void) {
+        let saved = ConvolutionGeometry.fewTapsLimit
+        defer { ConvolutionGeometry.fewTapsLimit = saved }
+        for limit in [0, 1 << 20] {
+            ConvolutionGeometry.fewTapsLimit = limit
+            body()
+        }
+    }
+
+    func testConv2dMatchesDirectLoops() { forBothPaths(conv2dMatchesDirectLoops) }
+
+    func conv2dMatchesDirectLoops() {
         for c in convolutionCases {
             let x = random(c.input), w = random(c.weight), b = random([c.weight[0]])
             let expected = directConv2d(x, w, b, stride: c.stride, padding: c.padding)
@@ -83,7 +99,9 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
-    func testConv2dGradients() {
+    func testConv2dGradients() { forBothPaths(conv2dGradients) }
+
+    func conv2dGradients() {
         for c in convolutionCases {
             checkGradient([c.input, c.weight, [c.weight[0]]]) {
                 Tensor.conv2d($0[0], weight: $0[1], bias: $0[2], stride: c.stride, padding: c.padding)
@@ -101,6 +119,11 @@ final class ConvolutionTests: XCTestCase {
             return [y.scalars, xl.grad!.scalars, wl.grad!.scalars, bl.grad!.scalars]
         }
         let whole = run()
+        let savedTaps = ConvolutionGeometry.fewTapsLimit
+        defer { ConvolutionGeometry.fewTapsLimit = savedTaps }
+        ConvolutionGeometry.fewTapsLimit = 1 << 20
+        for (a, e) in zip(run(), whole) { assertClose(a, e) }
+        ConvolutionGeometry.fewTapsLimit = savedTaps
         let saved = ConvolutionGeometry.maximumColumnFloats
         // Two images per chunk: chunks of 2, 2 and a last one of 1.
         ConvolutionGeometry.maximumColumnFloats = 2 * 27 * 36
@@ -124,6 +147,16 @@ final class ConvolutionTests: XCTestCase {
         var tapCenter: Float = 0
         for v in xs { tapCenter += v }
         XCTAssertEqual(w.grad!.scalars[4], tapCenter, accuracy: 1e-4)
+    }
+
+    func testFrozenWeightStillGivesTheInputGradient() {
+        let x = random([3, 2, 6, 6]), w = random([4, 2, 3, 3]), seed = random([3, 4, 3, 3])
+        let tracked = (x.copied().requiringGradient(), w.copied().requiringGradient())
+        Tensor.conv2d(tracked.0, weight: tracked.1, bias: nil, stride: 2, padding: 1).backward(seed: seed)
+        let input = x.copied().requiringGradient()
+        Tensor.conv2d(input, weight: w, bias: nil, stride: 2, padding: 1).backward(seed: seed)
+        XCTAssertNil(w.grad)
+        assertClose(input.grad!.scalars, tracked.0.grad!.scalars)
     }
 
     let transposeCases: [(input: [Int], weight: [Int], stride: Int, padding: Int, outputPadding: Int)] = [

@@ -20,7 +20,10 @@ final class NormalizationTests: XCTestCase {
                      file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(a.count, b.count, file: file, line: line)
         var worst: Float = 0
-        for (x, y) in zip(a, b) { worst = Swift.max(worst, Swift.abs(x - y) / Swift.max(1, Swift.abs(y))) }
+        for (x, y) in zip(a, b) {
+            let difference = Swift.abs(x - y) / Swift.max(1, Swift.abs(y))
+            worst = difference.isNaN ? .infinity : Swift.max(worst, difference)
+        }
         XCTAssertLessThan(worst, tolerance, what, file: file, line: line)
     }
 

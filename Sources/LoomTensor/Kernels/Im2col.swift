@@ -71,7 +71,9 @@ public struct ConvolutionGeometry: Equatable {
                     let base = (oh * stride + ki - padding) * width + kj - padding
                     for ow in 0..<cols.lowerBound { d[ow] = 0 }
                     if stride == 1 {
-                        (d + cols.lowerBound).update(from: source + base + cols.lowerBound, count: cols.count)
+                        // An inline loop: rows are short, and a memcpy call per row costs more than the copy.
+                        let s = source + (base + cols.lowerBound), t = d + cols.lowerBound
+                        for j in 0..<cols.count { t[j] = s[j] }
                     } else {
                         for ow in cols { d[ow] = source[base + ow * stride] }
                     }
@@ -102,8 +104,8 @@ public struct ConvolutionGeometry: Equatable {
                             let s = source + oh * outWidth
                             let base = (oh * stride + ki - padding) * width + kj - padding
                             if stride == 1 {
-                                let d = target + base
-                                for ow in cols { d[ow] += s[ow] }
+                                let d = target + (base + cols.lowerBound), t = s + cols.lowerBound
+                                for j in 0..<cols.count { d[j] += t[j] }
                             } else {
                                 for ow in cols { target[base + ow * stride] += s[ow] }
                             }

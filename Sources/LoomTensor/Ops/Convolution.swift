@@ -9,7 +9,8 @@
 ///   dW (C_out, K) += dYᵀ-reshuffled (C_out, B·P) · columnsᵀ
 ///   dcolumns (K, B·P) = Wᵀ · dY-reshuffled;  dx += col2im(dcolumns)
 /// The columns of the forward pass are kept for the weight gradient when the whole batch
-/// fits in one chunk; otherwise backward rebuilds them chunk by chunk.
+/// fits in one chunk; otherwise backward rebuilds them chunk by chunk. With few taps
+/// (small K) the output and weight gradient skip BLAS (see Im2colFewTaps.swift).
 extension Tensor {
     public static func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) -> Tensor {
         precondition(x.rank == 4, "conv2d expects input [N, C, H, W], got \(x.shape)")
@@ -24,13 +25,17 @@ extension Tensor {
         let chunk = geometry.imagesPerChunk(batch: batch)
         let out = TensorStorage(count: batch * outChannels * plane)
         let columns = TensorStorage(count: rows * chunk * plane)
-        let product = chunk > 1 ? TensorStorage(count: outChannels * chunk * plane) : nil
+        let fewTaps = geometry.hasFewTaps
+        let product = chunk > 1 && !fewTaps ? TensorStorage(count: outChannels * chunk * plane) : nil
 
         for start in Swift.stride(from: 0, to: batch, by: chunk) {
             let images = Swift.min(chunk, batch - start)
             geometry.im2col(x.pointer + start * imageSize, images: images, into: columns.pointer)
             let target = out.pointer + start * outChannels * plane
-            if images == 1 {
+            if fewTaps {
+                geometry.fewTapsForward(weight: weight.pointer, bias: bias?.pointer, columns: columns.pointer,
+                                        images: images, outChannels: outChannels, into: target)
+            } else if images == 1 {
                 // One image: the GEMM writes straight into NCHW order.
                 sgemm(transposeA: false, transposeB: false, m: outChannels, n: plane, k: rows,
                       a: weight.pointer, b: columns.pointer, c: target)
@@ -53,14 +58,15 @@ extension Tensor {
             let gw = weight.gradBuffer(), gx = x.gradBuffer()
             if gw == nil && gx == nil { return }
             let columns = keptColumns ?? (gw != nil ? TensorStorage(count: rows * chunk * plane) : nil)
-            let reshuffled = chunk > 1 ? TensorStorage(count: outChannels * chunk * plane) : nil
+            let needsRows = gx != nil || !fewTaps
+            let reshuffled = chunk > 1 && needsRows ? TensorStorage(count: outChannels * chunk * plane) : nil
             let gradColumns = gx != nil ? TensorStorage(count: rows * chunk * plane) : nil
             for start in Swift.stride(from: 0, to: batch, by: chunk) {
                 let images = Swift.min(chunk, batch - start)
                 let gradOut = g + start * outChannels * plane
                 // dY as (C_out, images·P); for one image that is dY itself.
                 let gradRows: UnsafePointer<Float>
-                if let reshuffled {
+                if let reshuffled, images > 1 {
                     BlockTranspose.copy(gradOut, outer: images, inner: outChannels, block: plane, into: reshuffled.pointer)
                     gradRows = UnsafePointer(reshuffled.pointer)
                 } else {
@@ -70,8 +76,13 @@ extension Tensor {
                     if keptColumns == nil {
                         geometry.im2col(x.pointer + start * imageSize, images: images, into: columns.pointer)
                     }
-                    sgemm(transposeA: false, transposeB: true, m: outChannels, n: rows, k: images * plane,
-                          a: gradRows, b: columns.pointer, beta: 1, c: gw)
+                    if fewTaps {
+                        geometry.fewTapsWeightGradient(gradOut: gradOut, columns: columns.pointer, images: images,
+                                                       outChannels: outChannels, into: gw)
+                    } else {
+                        sgemm(transposeA: false, transposeB: true, m: outChannels, n: rows, k: images * plane,
+                              a: gradRows, b: columns.pointer, beta: 1, c: gw)
+                    }
                 }
                 if let gx, let gradColumns {
                     sgemm(transposeA: true, transposeB: false, m: rows, n: images * plane, k: outChannels,

@@ -1,4 +1,4 @@
-/// Row reductions for the normalization ops and convolution bias gradients.
+/// Row reductions for the normalization ops and convolution bias and weight gradients.
 ///
 /// The compiler does not reorder a floating-point sum, so a plain loop adds one element at
 /// a time; these keep eight partial sums in a SIMD register instead, which is both faster
@@ -17,6 +17,17 @@ enum RowReduction {
         while i + 8 <= n { acc += load(x, i); i += 8 }
         var total = acc.sum()
         while i < n { total += x[i]; i += 1 }
+        return total
+    }
+
+    /// Σ a[j]·b[j].
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc = SIMD8<Float>()
+        var i = 0
+        while i + 8 <= n { acc += load(a, i) * load(b, i); i += 8 }
+        var total = acc.sum()
+        while i < n { total += a[i] * b[i]; i += 1 }
         return total
     }
 
