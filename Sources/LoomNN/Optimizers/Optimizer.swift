@@ -40,6 +40,8 @@ open class Optimizer {
     /// State buffers: `slotStorage[s]` holds slot `s` for every parameter, back to back.
     let slotStorage: [TensorStorage]
     let offsets: [Int]
+    /// Per parameter, its views into each slot buffer (made once, so a step allocates nothing).
+    private let slotPointers: [[UnsafeMutablePointer<Float>]]
     private var scratch: TensorStorage?
 
     /// The names of the per-parameter state buffers, PyTorch's state keys (`exp_avg`, ...).
@@ -57,7 +59,9 @@ open class Optimizer {
         for (_, p) in parameters { offsets.append(total); total += p.count }
         self.offsets = offsets
         parameterSteps = Array(repeating: 0, count: parameters.count)
-        slotStorage = slotNames.map { _ in TensorStorage(count: total, repeating: 0) }
+        let storage = slotNames.map { _ in TensorStorage(count: total, repeating: 0) }
+        slotStorage = storage
+        slotPointers = offsets.map { offset in storage.map { $0.pointer + offset } }
     }
 
     /// The per-parameter update. `u.value` must be updated in place.
@@ -71,10 +75,9 @@ open class Optimizer {
         for (index, (name, p)) in parameters.enumerated() {
             guard let grad = p.grad else { continue }
             parameterSteps[index] += 1
-            let slots = slotStorage.map { $0.pointer + offsets[index] }
             let gradient = penalized(grad.pointer, value: p.value.pointer, count: p.count)
             update(ParameterUpdate(index: index, name: name, shape: p.shape, count: p.count, value: p.value.pointer,
-                                   gradient: gradient, slots: slots, step: parameterSteps[index],
+                                   gradient: gradient, slots: slotPointers[index], step: parameterSteps[index],
                                    learningRate: learningRate))
         }
     }
