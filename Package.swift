@@ -3,6 +3,7 @@ import PackageDescription
 
 // Module arrows point one way: LoomTensor <- LoomNN <- LoomModels <- loom.
 // LoomText and LoomData need no tensors; LoomModels joins them to the networks.
+// LoomCore (errors, crash-safe file writes) sits under everything that touches files.
 let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
 
 let package = Package(
@@ -19,12 +20,13 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CLoomICU", linkerSettings: [.linkedLibrary("icuuc")]),
+        .target(name: "LoomCore"),
         .target(name: "LoomTensor", dependencies: ["CBLAS"], swiftSettings: optimized),
-        .target(name: "LoomNN", dependencies: ["LoomTensor"], swiftSettings: optimized),
-        .target(name: "LoomText", dependencies: ["CLoomICU"], swiftSettings: optimized),
-        .target(name: "LoomData", dependencies: ["CZlib"], swiftSettings: optimized),
+        .target(name: "LoomNN", dependencies: ["LoomCore", "LoomTensor"], swiftSettings: optimized),
+        .target(name: "LoomText", dependencies: ["LoomCore", "CLoomICU"], swiftSettings: optimized),
+        .target(name: "LoomData", dependencies: ["LoomCore", "CZlib"], swiftSettings: optimized),
         .target(name: "LoomModels", dependencies: ["LoomNN", "LoomText", "LoomData"], swiftSettings: optimized),
-        .target(name: "Loom", dependencies: ["LoomTensor", "LoomNN", "LoomText", "LoomData", "LoomModels"]),
+        .target(name: "Loom", dependencies: ["LoomCore", "LoomTensor", "LoomNN", "LoomText", "LoomData", "LoomModels"]),
         .executableTarget(name: "loom", dependencies: [
             "Loom", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimized),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Loom
 
 @main
@@ -8,6 +9,28 @@ struct LoomCommand: ParsableCommand {
         abstract: "Loom: sequence models, language models and image generators in one native binary.",
         version: LoomVersion.string,
         subcommands: [
+            CorporaCommand.self,
+            BenchCommand.self,
         ]
     )
+
+    /// Runs the chosen verb. Flag errors are reported by the argument parser (with usage);
+    /// any other error is about outside input and prints as `error: …`, exiting 1.
+    static func main() {
+        var command: ParsableCommand
+        do { command = try parseAsRoot() } catch { exit(withError: error) }
+        do {
+            try command.run()
+        } catch let error as ValidationError {
+            exit(withError: error)
+        } catch let error as CleanExit {
+            exit(withError: error)
+        } catch let error as ExitCode {
+            exit(withError: error)
+        } catch {
+            let message = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
+            FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+            Foundation.exit(1)
+        }
+    }
 }

@@ -1,28 +1,61 @@
 /// Broadcasting elementwise arithmetic with exact gradients (each summed back over the
 /// dimensions it was broadcast along).
 
-@inline(__always)
-private func binaryForward(
-    _ a: Tensor, _ b: Tensor, _ plan: BroadcastPlan, _ f: (Float, Float) -> Float
+/// An elementwise function of two floats with its partial derivatives. Ops are types, not
+/// closures, so every kernel is specialized and its inner loop vectorized.
+protocol BinaryOperation {
+    static func apply(_ x: Float, _ y: Float) -> Float
+    /// d(out)/dx times the incoming gradient g.
+    static func gradX(_ g: Float, _ x: Float, _ y: Float) -> Float
+    /// d(out)/dy times the incoming gradient g.
+    static func gradY(_ g: Float, _ x: Float, _ y: Float) -> Float
+}
+
+private enum AddOperation: BinaryOperation {
+    @inline(__always) static func apply(_ x: Float, _ y: Float) -> Float { x + y }
+    @inline(__always) static func gradX(_ g: Float, _ x: Float, _ y: Float) -> Float { g }
+    @inline(__always) static func gradY(_ g: Float, _ x: Float, _ y: Float) -> Float { g }
+}
+
+private enum SubtractOperation: BinaryOperation {
+    @inline(__always) static func apply(_ x: Float, _ y: Float) -> Float { x - y }
+    @inline(__always) static func gradX(_ g: Float, _ x: Float, _ y: Float) -> Float { g }
+    @inline(__always) static func gradY(_ g: Float, _ x: Float, _ y: Float) -> Float { -g }
+}
+
+private enum MultiplyOperation: BinaryOperation {
+    @inline(__always) static func apply(_ x: Float, _ y: Float) -> Float { x * y }
+    @inline(__always) static func gradX(_ g: Float, _ x: Float, _ y: Float) -> Float { g * y }
+    @inline(__always) static func gradY(_ g: Float, _ x: Float, _ y: Float) -> Float { g * x }
+}
+
+private enum DivideOperation: BinaryOperation {
+    @inline(__always) static func apply(_ x: Float, _ y: Float) -> Float { x / y }
+    @inline(__always) static func gradX(_ g: Float, _ x: Float, _ y: Float) -> Float { g / y }
+    @inline(__always) static func gradY(_ g: Float, _ x: Float, _ y: Float) -> Float { -g * x / (y * y) }
+}
+
+private func binaryForward<Op: BinaryOperation>(
+    _ a: Tensor, _ b: Tensor, _ plan: BroadcastPlan, _ op: Op.Type
 ) -> TensorStorage {
     let out = TensorStorage(count: plan.outCount)
     let o = out.pointer, x = a.pointer, y = b.pointer
     if plan.isElementwise {
         Parallel.forRanges(plan.outCount) { r in
-            for i in r { o[i] = f(x[i], y[i]) }
+            for i in r { o[i] = Op.apply(x[i], y[i]) }
         }
     } else {
         plan.forEachRow { oo, oa, ob, n, sa, sb in
             if sb == 0 {
                 let v = y[ob]
-                if sa == 1 { for j in 0..<n { o[oo + j] = f(x[oa + j], v) } }
-                else { for j in 0..<n { o[oo + j] = f(x[oa + j * sa], v) } }
+                if sa == 1 { for j in 0..<n { o[oo + j] = Op.apply(x[oa + j], v) } }
+                else { for j in 0..<n { o[oo + j] = Op.apply(x[oa + j * sa], v) } }
             } else if sa == 0 {
                 let u = x[oa]
-                if sb == 1 { for j in 0..<n { o[oo + j] = f(u, y[ob + j]) } }
-                else { for j in 0..<n { o[oo + j] = f(u, y[ob + j * sb]) } }
+                if sb == 1 { for j in 0..<n { o[oo + j] = Op.apply(u, y[ob + j]) } }
+                else { for j in 0..<n { o[oo + j] = Op.apply(u, y[ob + j * sb]) } }
             } else {
-                for j in 0..<n { o[oo + j] = f(x[oa + j * sa], y[ob + j * sb]) }
+                for j in 0..<n { o[oo + j] = Op.apply(x[oa + j * sa], y[ob + j * sb]) }
             }
         }
     }
@@ -30,13 +63,14 @@ private func binaryForward(
 }
 
 /// Adds `d(out)/d(operand) * gradOut` into the operand's gradient buffer, following the
-/// broadcast plan; `partial(gradOut, a, b)` gives the contribution of one element.
-@inline(__always)
-private func binaryBackward(
+/// broadcast plan.
+private func binaryBackward<Op: BinaryOperation>(
     _ plan: BroadcastPlan, gradOut g: UnsafeMutablePointer<Float>,
-    _ a: Tensor, _ b: Tensor, into target: UnsafeMutablePointer<Float>, targetIsA: Bool,
-    _ partial: (Float, Float, Float) -> Float
+    _ a: Tensor, _ b: Tensor, into target: UnsafeMutablePointer<Float>, targetIsA: Bool, _ op: Op.Type
 ) {
+    @inline(__always) func partial(_ g: Float, _ x: Float, _ y: Float) -> Float {
+        targetIsA ? Op.gradX(g, x, y) : Op.gradY(g, x, y)
+    }
     let x = a.pointer, y = b.pointer
     if plan.isElementwise {
         Parallel.forRanges(plan.outCount) { r in
@@ -57,34 +91,30 @@ private func binaryBackward(
     }
 }
 
-@inline(__always)
-private func binaryOp(
-    _ a: Tensor, _ b: Tensor, _ f: @escaping (Float, Float) -> Float,
-    da: @escaping (Float, Float, Float) -> Float, db: @escaping (Float, Float, Float) -> Float
-) -> Tensor {
+private func binaryOp<Op: BinaryOperation>(_ a: Tensor, _ b: Tensor, _ op: Op.Type) -> Tensor {
     let plan = BroadcastPlan(a.shape, b.shape)
-    let out = binaryForward(a, b, plan, f)
+    let out = binaryForward(a, b, plan, op)
     return Tensor.result(shape: plan.outShape, storage: out, inputs: [a, b]) { g in
-        if let ga = a.gradBuffer() { binaryBackward(plan, gradOut: g, a, b, into: ga, targetIsA: true, da) }
-        if let gb = b.gradBuffer() { binaryBackward(plan, gradOut: g, a, b, into: gb, targetIsA: false, db) }
+        if let ga = a.gradBuffer() { binaryBackward(plan, gradOut: g, a, b, into: ga, targetIsA: true, op) }
+        if let gb = b.gradBuffer() { binaryBackward(plan, gradOut: g, a, b, into: gb, targetIsA: false, op) }
     }
 }
 
 extension Tensor {
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        binaryOp(a, b, { $0 + $1 }, da: { g, _, _ in g }, db: { g, _, _ in g })
+        binaryOp(a, b, AddOperation.self)
     }
 
     public static func - (a: Tensor, b: Tensor) -> Tensor {
-        binaryOp(a, b, { $0 - $1 }, da: { g, _, _ in g }, db: { g, _, _ in -g })
+        binaryOp(a, b, SubtractOperation.self)
     }
 
     public static func * (a: Tensor, b: Tensor) -> Tensor {
-        binaryOp(a, b, { $0 * $1 }, da: { g, _, y in g * y }, db: { g, x, _ in g * x })
+        binaryOp(a, b, MultiplyOperation.self)
     }
 
     public static func / (a: Tensor, b: Tensor) -> Tensor {
-        binaryOp(a, b, { $0 / $1 }, da: { g, _, y in g / y }, db: { g, x, y in -g * x / (y * y) })
+        binaryOp(a, b, DivideOperation.self)
     }
 
     public static func + (a: Tensor, s: Float) -> Tensor { a.affine(scale: 1, shift: s) }
@@ -108,9 +138,7 @@ extension Tensor {
     }
 
     /// Elementwise power with a constant exponent.
-    public func pow(_ exponent: Float) -> Tensor {
-        unary({ Foundation.pow($0, exponent) }, derivative: { x, _ in exponent * Foundation.pow(x, exponent - 1) })
-    }
+    public func pow(_ exponent: Float) -> Tensor { unary(PowerOperation(exponent: exponent)) }
 }
 
 import Foundation

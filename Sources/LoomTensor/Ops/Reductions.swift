@@ -17,9 +17,7 @@ extension Tensor {
     /// Sum of every element.
     public func sum() -> Tensor {
         let n = count, x = pointer
-        var total: Double = 0
-        for i in 0..<n { total += Double(x[i]) }
-        let out = TensorStorage(count: 1, repeating: Float(total))
+        let out = TensorStorage(count: 1, repeating: Float(sumOfElements(x, n)))
         return Tensor.result(shape: [], storage: out, inputs: [self]) { [self] g in
             guard let gx = self.gradBuffer() else { return }
             let v = g[0]
@@ -140,4 +138,34 @@ extension Tensor {
             return at
         }
     }
+}
+
+/// The sum of `n` floats: eight-wide partial sums per chunk (vectorized), chunks in
+/// parallel, combined in Double.
+func sumOfElements(_ x: UnsafePointer<Float>, _ n: Int) -> Double {
+    let chunk = 1 << 14
+    let chunks = (n + chunk - 1) / chunk
+    if chunks <= 1 { return chunkSum(x, n) }
+    let partials = UnsafeMutablePointer<Double>.allocate(capacity: chunks)
+    defer { partials.deallocate() }
+    Parallel.forRanges(chunks, threshold: 8) { r in
+        for c in r { partials[c] = chunkSum(x + c * chunk, Swift.min(chunk, n - c * chunk)) }
+    }
+    var total: Double = 0
+    for c in 0..<chunks { total += partials[c] }
+    return total
+}
+
+@inline(__always)
+private func chunkSum(_ x: UnsafePointer<Float>, _ n: Int) -> Double {
+    var acc = SIMD8<Float>()
+    var i = 0
+    let raw = UnsafeRawPointer(x)
+    while i + 8 <= n {
+        acc += raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        i += 8
+    }
+    var total = Double(acc.sum())
+    while i < n { total += Double(x[i]); i += 1 }
+    return total
 }

@@ -4,8 +4,16 @@ import Foundation
 /// flushed to disk, and the file is renamed over the target, then the directory itself is
 /// flushed. A crash at any moment leaves either the old file or the new one, never a mix.
 public enum AtomicFile {
+    public static func write(_ text: String, to url: URL) throws { try write(Data(text.utf8), to: url) }
+    public static func write(_ bytes: [UInt8], to url: URL) throws { try write(Data(bytes), to: url) }
+
     public static func write(_ data: Data, to url: URL) throws {
         let directory = url.deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw LoomError("cannot create directory \(directory.path): \(error.localizedDescription)")
+        }
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
         let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw LoomError("cannot write \(url.path): \(String(cString: strerror(errno)))") }
@@ -34,5 +42,14 @@ public enum AtomicFile {
         }
         let dirfd = open(directory.path, O_RDONLY)
         if dirfd >= 0 { fsync(dirfd); close(dirfd) }
+    }
+
+    /// True when the file exists and holds exactly these bytes, so a rebuild can leave
+    /// unchanged files (and their modification times) alone.
+    public static func holds(_ data: Data, at url: URL) -> Bool {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path),
+              let size = attributes[.size] as? NSNumber, size.intValue == data.count
+        else { return false }
+        return (try? Data(contentsOf: url)) == data
     }
 }

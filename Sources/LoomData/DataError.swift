@@ -1,0 +1,32 @@
+import Foundation
+
+/// An error in data read from outside: a file, a corpus package, a command's output.
+/// The message always says what went wrong and where (file, line, byte offset).
+public struct DataError: Error, CustomStringConvertible, LocalizedError, Equatable {
+    public let message: String
+
+    public init(_ message: String) {
+        self.message = message
+    }
+
+    public var description: String { message }
+    public var errorDescription: String? { message }
+
+    static func missingFile(_ url: URL) -> DataError {
+        DataError("\(url.path): file not found")
+    }
+
+    static func unreadable(_ url: URL, _ underlying: Error) -> DataError {
+        DataError("\(url.path): cannot read: \(underlying.localizedDescription)")
+    }
+}
+
+/// Reads a whole file, turning a missing or unreadable file into a `DataError` that names it.
+func readFileBytes(_ url: URL) throws -> Data {
+    guard FileManager.default.fileExists(atPath: url.path) else { throw DataError.missingFile(url) }
+    do {
+        return try Data(contentsOf: url)
+    } catch {
+        throw DataError.unreadable(url, error)
+    }
+}

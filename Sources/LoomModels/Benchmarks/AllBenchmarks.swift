@@ -1,0 +1,9 @@
+extension EngineBenchmarks {
+    /// Every workload of `loom bench`, by area, in the order they run.
+    public static func all(budget: Double) -> [(String, () -> [BenchmarkResult])] {
+        [
+            ("matmul", { matmul(budget: budget) }),
+            ("memory", { memoryBound(budget: budget) }),
+        ]
+    }
+}
