@@ -143,3 +143,31 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(p.value.scalars[0], -(1 + 0.5 + 0.25))
     }
 }
+
+final class TrainingGuardTests: XCTestCase {
+    func testFrozenAfterConstructionIsNotStepped() {
+        var rng = RandomGenerator(seed: 4)
+        let layer = Linear(2, 2, using: &rng)
+        let adam = AdamW(layer, learningRate: 0.1)
+        layer(Tensor(shape: [1, 2], values: [1, 2])).sum().backward()
+        adam.step()
+        let weight = layer.weight.value.scalars
+        layer.weight.isFrozen = true
+        adam.zeroGrad()
+        layer(Tensor(shape: [1, 2], values: [1, 2])).sum().backward()
+        adam.step()
+        XCTAssertEqual(layer.weight.value.scalars, weight)
+        XCTAssertEqual(adam.parameterSteps, [1, 2])
+    }
+
+    func testDivergenceNamesTheStepAndTheCause() {
+        XCTAssertNoThrow(try DivergenceCheck.check(loss: 1.5, gradientNorm: 3, step: 10, learningRate: 1e-3))
+        XCTAssertThrowsError(try DivergenceCheck.check(loss: .nan, step: 120, learningRate: 0.01)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("step 120: loss is nan"), "\(error)")
+            XCTAssertTrue("\(error)".contains("lower learning rate (now 0.01)"), "\(error)")
+        }
+        XCTAssertThrowsError(try DivergenceCheck.check(loss: 2, gradientNorm: .infinity, step: 7, learningRate: 0.01)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("step 7: gradient norm is inf (loss 2.0)"), "\(error)")
+        }
+    }
+}

@@ -20,8 +20,8 @@ public struct ParameterUpdate {
 /// (one flat buffer per slot, viewed per parameter, as llm.c keeps its moments), the step
 /// counts and the learning rate; a subclass implements only `update(_:)`.
 ///
-/// Parameters whose gradient is nil (no backward pass reached them) are skipped and do
-/// not advance their step count, as in PyTorch.
+/// Parameters whose gradient is nil (no backward pass reached them), and parameters frozen
+/// after the optimizer was made, are skipped and do not advance their step count.
 ///
 /// Gradient accumulation over k micro-batches: call `backward()` on `loss / k` for each
 /// micro-batch, then `step()` once and `zeroGrad()` (or use `accumulateGradients`).
@@ -73,7 +73,7 @@ open class Optimizer {
     public func step() {
         stepCount += 1
         for (index, (name, p)) in parameters.enumerated() {
-            guard let grad = p.grad else { continue }
+            guard p.isTrainable, let grad = p.grad else { continue }
             parameterSteps[index] += 1
             let gradient = penalized(grad.pointer, value: p.value.pointer, count: p.count)
             update(ParameterUpdate(index: index, name: name, shape: p.shape, count: p.count, value: p.value.pointer,
@@ -109,27 +109,4 @@ open class Optimizer {
     public func clipGradientNorm(maxNorm: Float) -> Float {
         LoomNN.clipGradientNorm(parameters.map(\.parameter), maxNorm: maxNorm)
     }
-}
-
-/// Scales the gradients of `parameters` to a joint L2 norm of at most `maxNorm`, returning
-/// the norm before clipping (accumulated in Double).
-@discardableResult
-public func clipGradientNorm(_ parameters: [Parameter], maxNorm: Float) -> Float {
-    var total: Double = 0
-    for p in parameters {
-        guard let g = p.grad?.pointer else { continue }
-        var sum: Float = 0
-        for i in 0..<p.count { sum += g[i] * g[i] }
-        total += Double(sum)
-    }
-    let norm = Float(total.squareRoot())
-    guard norm.isFinite else { return norm }
-    let scale = maxNorm / (norm + 1e-6)
-    if scale < 1 {
-        for p in parameters {
-            guard let g = p.grad?.pointer else { continue }
-            for i in 0..<p.count { g[i] *= scale }
-        }
-    }
-    return norm
 }
