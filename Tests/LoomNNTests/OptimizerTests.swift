@@ -145,6 +145,24 @@ final class OptimizerTests: XCTestCase {
 }
 
 final class TrainingGuardTests: XCTestCase {
+    func testPackedParametersStepLikeSeparateOnes() {
+        func run(packed: Bool) -> [Float] {
+            var rng = RandomGenerator(seed: 8)
+            let model = Sequential([Linear(3, 4, using: &rng), ReLU(), Linear(4, 2, using: &rng)])
+            let optimizer = AdamW(model, learningRate: 0.05, weightDecay: 0.1)
+            let pack = packed ? PackedParameters(model) : nil  // after the optimizer: it must follow the move
+            let x = Tensor.randomNormal([5, 3], using: &rng)
+            for _ in 0..<3 {
+                if let pack { pack.zeroGrad() } else { optimizer.zeroGrad() }
+                model(x).square().mean().backward()
+                optimizer.step()
+            }
+            return model.stateDict().flatMap(\.1.scalars)
+        }
+        XCTAssertEqual(run(packed: true), run(packed: false))
+    }
+
+
     func testFrozenAfterConstructionIsNotStepped() {
         var rng = RandomGenerator(seed: 4)
         let layer = Linear(2, 2, using: &rng)
