@@ -10,6 +10,11 @@ struct LoomCommand: ParsableCommand {
         version: LoomVersion.string,
         subcommands: [
             CorporaCommand.self,
+            TokenizerCommand.self,
+            NGramCommand.self,
+            TFIDFCommand.self,
+            EmbedCommand.self,
+            ImagesCommand.self,
             BenchCommand.self,
         ]
     )
@@ -18,19 +23,31 @@ struct LoomCommand: ParsableCommand {
     /// any other error is about outside input and prints as `error: …`, exiting 1.
     static func main() {
         var command: ParsableCommand
-        do { command = try parseAsRoot() } catch { exit(withError: error) }
+        do { command = try parseAsRoot() } catch { reportParserError(error) }
         do {
             try command.run()
-        } catch let error as ValidationError {
-            exit(withError: error)
-        } catch let error as CleanExit {
-            exit(withError: error)
-        } catch let error as ExitCode {
-            exit(withError: error)
+        } catch let interrupted as TrainingInterrupted {
+            FileHandle.standardError.write(Data("\(interrupted)\n".utf8))
+            Foundation.exit(130)
         } catch {
+            // The argument parser's own errors (help, usage, validation) keep its formatting.
+            if String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") { reportParserError(error) }
             let message = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
             FileHandle.standardError.write(Data("error: \(message)\n".utf8))
             Foundation.exit(1)
         }
+    }
+
+    /// Help and version go to stdout; usage errors to stderr as `error: …` with the usage line.
+    static func reportParserError(_ error: Error) -> Never {
+        let code = exitCode(for: error)
+        let message = fullMessage(for: error)
+        if code == .success {
+            print(message)
+            Foundation.exit(0)
+        }
+        let text = message.hasPrefix("Error: ") ? "error: " + message.dropFirst(7) : message
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+        Foundation.exit(code.rawValue)
     }
 }

@@ -156,14 +156,9 @@ func addChannelSums(_ source: UnsafePointer<Float>, batch: Int, channels: Int, p
                     into target: UnsafeMutablePointer<Float>) {
     Parallel.forRanges(channels, threshold: Swift.max(1, Parallel.elementThreshold / Swift.max(batch * plane, 1))) { range in
         for c in range {
-            var total: Float = 0
-            for n in 0..<batch {
-                let s = source + (n * channels + c) * plane
-                var partial: Float = 0
-                for j in 0..<plane { partial += s[j] }
-                total += partial
-            }
-            target[c] += total
+            var total: Double = 0
+            for n in 0..<batch { total += Double(RowReduction.sum(source + (n * channels + c) * plane, plane)) }
+            target[c] += Float(total)
         }
     }
 }

@@ -33,19 +33,11 @@ extension Tensor {
                 var mean: Float, rstd: Float
                 if training {
                     var total: Double = 0
-                    for n in 0..<batch {
-                        let row = first + n * stride
-                        var partial: Float = 0
-                        for j in 0..<length { partial += row[j] }
-                        total += Double(partial)
-                    }
+                    for n in 0..<batch { total += Double(RowReduction.sum(first + n * stride, length)) }
                     mean = Float(total / Double(perChannel))
                     var squares: Double = 0
                     for n in 0..<batch {
-                        let row = first + n * stride
-                        var partial: Float = 0
-                        for j in 0..<length { let d = row[j] - mean; partial += d * d }
-                        squares += Double(partial)
+                        squares += Double(RowReduction.squaredDeviations(first + n * stride, length, center: mean))
                     }
                     let variance = squares / Double(perChannel)
                     rstd = Float(1 / (variance + Double(eps)).squareRoot())
@@ -79,9 +71,7 @@ extension Tensor {
                     // Σ g and Σ g·(x - mean), from which dγ, dβ and the batch-statistics terms follow.
                     var sumG: Double = 0, sumGX: Double = 0
                     for n in 0..<batch {
-                        let row = first + n * stride, gr = gradFirst + n * stride
-                        var pg: Float = 0, pgx: Float = 0
-                        for j in 0..<length { pg += gr[j]; pgx += gr[j] * (row[j] - mean) }
+                        let (pg, pgx) = RowReduction.gradientSums(gradFirst + n * stride, first + n * stride, length, center: mean)
                         sumG += Double(pg)
                         sumGX += Double(pgx)
                     }

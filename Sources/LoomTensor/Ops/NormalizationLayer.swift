@@ -18,11 +18,8 @@ extension Tensor {
         Parallel.forRanges(rows, threshold: rowThreshold) { range in
             for r in range {
                 let xr = x + r * size, yr = y + r * size
-                var total: Float = 0
-                for j in 0..<size { total += xr[j] }
-                let mean = total / Float(size)
-                var squares: Float = 0
-                for j in 0..<size { let d = xr[j] - mean; squares += d * d }
+                let mean = RowReduction.sum(xr, size) / Float(size)
+                let squares = RowReduction.squaredDeviations(xr, size, center: mean)
                 let rstd = 1 / (squares / Float(size) + eps).squareRoot()
                 stats[2 * r] = mean
                 stats[2 * r + 1] = rstd
@@ -43,12 +40,8 @@ extension Tensor {
                         let xr = x + r * size, gr = g + r * size, dr = gx + r * size
                         let mean = stats[2 * r], rstd = stats[2 * r + 1]
                         // dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), dxhat = g * w.
-                        var sumD: Float = 0, sumDX: Float = 0
-                        if let w {
-                            for j in 0..<size { let d = gr[j] * w[j]; sumD += d; sumDX += d * (xr[j] - mean) }
-                        } else {
-                            for j in 0..<size { sumD += gr[j]; sumDX += gr[j] * (xr[j] - mean) }
-                        }
+                        let (sumD, sumDX) = w.map { RowReduction.scaledGradientSums(gr, $0, xr, size, center: mean) }
+                            ?? RowReduction.gradientSums(gr, xr, size, center: mean)
                         let meanD = sumD / Float(size), meanDX = sumDX * rstd / Float(size)
                         if let w {
                             for j in 0..<size { dr[j] += rstd * (gr[j] * w[j] - meanD - (xr[j] - mean) * rstd * meanDX) }

@@ -86,20 +86,29 @@ struct PoolingWindow {
         return Swift.max(start, 0)..<Swift.min(start + kernel, width)
     }
 
+    /// PyTorch's rule: a larger value or a NaN takes the window (so NaN propagates).
+    @inline(__always)
+    static func takes(_ v: Float, over best: Float) -> Bool { v > best || v != v }
+
     func maxPlane(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ at: UnsafeMutablePointer<Float>) {
         if kernel == 2 && stride == 2 && padding == 0 {
-            // The common 2x2 case: no bounds to clip, four loads per output.
+            // The common 2x2 case: no bounds to clip, and selects instead of branches, which
+            // random data would mispredict half the time.
             for oh in 0..<outputHeight {
-                let top = x + 2 * oh * width, bottom = top + width
+                let topIndex = 2 * oh * width, top = x + topIndex, bottom = top + width
                 let yRow = y + oh * outputWidth, atRow = at + oh * outputWidth
                 for ow in 0..<outputWidth {
                     let c = 2 * ow
-                    var best = top[c], index = 2 * oh * width + c
-                    if top[c + 1] > best || top[c + 1].isNaN && !best.isNaN { best = top[c + 1]; index = 2 * oh * width + c + 1 }
-                    if bottom[c] > best || bottom[c].isNaN && !best.isNaN { best = bottom[c]; index = (2 * oh + 1) * width + c }
-                    if bottom[c + 1] > best || bottom[c + 1].isNaN && !best.isNaN {
-                        best = bottom[c + 1]; index = (2 * oh + 1) * width + c + 1
-                    }
+                    var best = top[c], index = topIndex + c
+                    var v = top[c + 1]
+                    var take = PoolingWindow.takes(v, over: best)
+                    best = take ? v : best; index = take ? topIndex + c + 1 : index
+                    v = bottom[c]
+                    take = PoolingWindow.takes(v, over: best)
+                    best = take ? v : best; index = take ? topIndex + width + c : index
+                    v = bottom[c + 1]
+                    take = PoolingWindow.takes(v, over: best)
+                    best = take ? v : best; index = take ? topIndex + width + c + 1 : index
                     yRow[ow] = best
                     atRow[ow] = Float(index)
                 }
@@ -114,8 +123,9 @@ struct PoolingWindow {
                 for r in rowRange {
                     for c in colRange {
                         let v = x[r * width + c]
-                        // NaN wins and stays, as in PyTorch.
-                        if v > best || v.isNaN && !best.isNaN { best = v; index = r * width + c }
+                        let take = PoolingWindow.takes(v, over: best)
+                        best = take ? v : best
+                        index = take ? r * width + c : index
                     }
                 }
                 y[oh * outputWidth + ow] = best

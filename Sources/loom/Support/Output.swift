@@ -9,9 +9,9 @@ enum Output {
     /// Prints `object` as one line of JSON on stdout (the last line a verb prints with --json).
     static func json(_ object: [String: Any]) {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-        // Lines from `print` wait in stdout's buffer when piped; flush them so the JSON comes last.
+        // Through print, so it lands after everything else the verb printed on stdout.
+        print(String(decoding: data, as: UTF8.self))
         fflush(stdout)
-        FileHandle.standardOutput.write(data + Data("\n".utf8))
     }
 }
 
