@@ -4,6 +4,7 @@ extension EngineBenchmarks {
         [
             ("matmul", { matmul(budget: budget) }),
             ("memory", { memoryBound(budget: budget) }),
+            ("optimizers", { optimizers(budget: budget) }),
             ("convolution", { convolution() }),
             ("cnn", { imageClassifier(budget: 2 * budget) }),
         ]

@@ -40,7 +40,7 @@ extension Optimizer {
 
     /// Everything needed to continue training where this optimizer stands.
     public func exportState() -> SafeTensors {
-        let json = try! JSONEncoder.sorted.encode(scalarState)
+        let json = try! JSONEncoder.compact.encode(scalarState)
         return SafeTensors(tensors: stateTensors(), metadata: [Self.metadataKey: String(decoding: json, as: UTF8.self)])
     }
 
@@ -106,6 +106,13 @@ extension JSONEncoder {
     static var sorted: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        return encoder
+    }
+
+    /// Sorted keys on one line, for values stored inside other files' metadata.
+    static var compact: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
         return encoder
     }
 }

@@ -34,10 +34,12 @@ public class Adam: Optimizer {
         let correction2 = 1 - Foundation.pow(Double(b2), Double(u.step))
         let stepSize = Float(Double(u.learningRate) / correction1)
         let rootCorrection2 = Float(correction2.squareRoot())
-        for i in 0..<u.count {
-            m[i] = b1 * m[i] + (1 - b1) * g[i]
-            v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
-            w[i] = w[i] * shrink - stepSize * m[i] / (v[i].squareRoot() / rootCorrection2 + eps)
+        Parallel.forRanges(u.count) { range in
+            for i in range {
+                m[i] = b1 * m[i] + (1 - b1) * g[i]
+                v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
+                w[i] = w[i] * shrink - stepSize * m[i] / (v[i].squareRoot() / rootCorrection2 + eps)
+            }
         }
     }
 }

@@ -20,8 +20,8 @@ public struct ParameterUpdate {
 /// (one flat buffer per slot, viewed per parameter, as llm.c keeps its moments), the step
 /// counts and the learning rate; a subclass implements only `update(_:)`.
 ///
-/// Parameters whose gradient is nil (no backward pass reached them) are skipped and do
-/// not advance their step count, as in PyTorch.
+/// Parameters whose gradient is nil (no backward pass reached them), and parameters frozen
+/// after the optimizer was made, are skipped and do not advance their step count.
 ///
 /// Gradient accumulation over k micro-batches: call `backward()` on `loss / k` for each
 /// micro-batch, then `step()` once and `zeroGrad()` (or use `accumulateGradients`).
@@ -40,6 +40,8 @@ open class Optimizer {
     /// State buffers: `slotStorage[s]` holds slot `s` for every parameter, back to back.
     let slotStorage: [TensorStorage]
     let offsets: [Int]
+    /// Per parameter, its views into each slot buffer (made once, so a step allocates nothing).
+    private let slotPointers: [[UnsafeMutablePointer<Float>]]
     private var scratch: TensorStorage?
 
     /// The names of the per-parameter state buffers, PyTorch's state keys (`exp_avg`, ...).
@@ -57,7 +59,9 @@ open class Optimizer {
         for (_, p) in parameters { offsets.append(total); total += p.count }
         self.offsets = offsets
         parameterSteps = Array(repeating: 0, count: parameters.count)
-        slotStorage = slotNames.map { _ in TensorStorage(count: total, repeating: 0) }
+        let storage = slotNames.map { _ in TensorStorage(count: total, repeating: 0) }
+        slotStorage = storage
+        slotPointers = offsets.map { offset in storage.map { $0.pointer + offset } }
     }
 
     /// The per-parameter update. `u.value` must be updated in place.
@@ -69,12 +73,11 @@ open class Optimizer {
     public func step() {
         stepCount += 1
         for (index, (name, p)) in parameters.enumerated() {
-            guard let grad = p.grad else { continue }
+            guard p.isTrainable, let grad = p.grad else { continue }
             parameterSteps[index] += 1
-            let slots = slotStorage.map { $0.pointer + offsets[index] }
             let gradient = penalized(grad.pointer, value: p.value.pointer, count: p.count)
             update(ParameterUpdate(index: index, name: name, shape: p.shape, count: p.count, value: p.value.pointer,
-                                   gradient: gradient, slots: slots, step: parameterSteps[index],
+                                   gradient: gradient, slots: slotPointers[index], step: parameterSteps[index],
                                    learningRate: learningRate))
         }
     }
@@ -106,27 +109,4 @@ open class Optimizer {
     public func clipGradientNorm(maxNorm: Float) -> Float {
         LoomNN.clipGradientNorm(parameters.map(\.parameter), maxNorm: maxNorm)
     }
-}
-
-/// Scales the gradients of `parameters` to a joint L2 norm of at most `maxNorm`, returning
-/// the norm before clipping (accumulated in Double).
-@discardableResult
-public func clipGradientNorm(_ parameters: [Parameter], maxNorm: Float) -> Float {
-    var total: Double = 0
-    for p in parameters {
-        guard let g = p.grad?.pointer else { continue }
-        var sum: Float = 0
-        for i in 0..<p.count { sum += g[i] * g[i] }
-        total += Double(sum)
-    }
-    let norm = Float(total.squareRoot())
-    guard norm.isFinite else { return norm }
-    let scale = maxNorm / (norm + 1e-6)
-    if scale < 1 {
-        for p in parameters {
-            guard let g = p.grad?.pointer else { continue }
-            for i in 0..<p.count { g[i] *= scale }
-        }
-    }
-    return norm
 }

@@ -31,10 +31,13 @@ public final class SGD: Optimizer {
         }
         let buffer = u.slots[0], mu = momentum, keep = 1 - dampening
         let first = u.step == 1  // PyTorch starts the buffer at the gradient itself.
-        for i in 0..<u.count {
-            let b = first ? g[i] : mu * buffer[i] + keep * g[i]
-            buffer[i] = b
-            w[i] -= lr * (nesterov ? g[i] + mu * b : b)
+        let nesterov = nesterov
+        Parallel.forRanges(u.count) { range in
+            for i in range {
+                let b = first ? g[i] : mu * buffer[i] + keep * g[i]
+                buffer[i] = b
+                w[i] -= lr * (nesterov ? g[i] + mu * b : b)
+            }
         }
     }
 }

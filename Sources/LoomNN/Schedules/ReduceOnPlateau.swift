@@ -19,6 +19,11 @@ public struct ReduceOnPlateau: Codable, Equatable {
     public private(set) var badEvaluations = 0
     public private(set) var cooldownLeft = 0
 
+    enum CodingKeys: String, CodingKey {
+        case mode, factor, patience, threshold, cooldown, minimumLearningRate = "minimum_learning_rate"
+        case best, badEvaluations = "bad_evaluations", cooldownLeft = "cooldown_left"
+    }
+
     public init(mode: MetricMode = .min, factor: Float = 0.1, patience: Int = 10, threshold: Float = 1e-4,
                 cooldown: Int = 0, minimumLearningRate: Float = 0) {
         precondition(factor > 0 && factor < 1, "factor must lie in (0, 1)")

@@ -7,6 +7,10 @@ public struct EarlyStopping: Codable, Equatable {
     public private(set) var best: Float?
     public private(set) var badEvaluations = 0
 
+    enum CodingKeys: String, CodingKey {
+        case mode, patience, minimumDelta = "minimum_delta", best, badEvaluations = "bad_evaluations"
+    }
+
     public init(mode: MetricMode = .min, patience: Int, minimumDelta: Float = 0) {
         precondition(patience >= 0 && minimumDelta >= 0, "patience and minimum delta must not be negative")
         self.mode = mode; self.patience = patience; self.minimumDelta = minimumDelta

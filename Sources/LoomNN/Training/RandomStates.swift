@@ -32,9 +32,6 @@ extension Module {
         if let unused = states.keys.sorted().first(where: { layers[$0] == nil }) {
             throw LoomError("\(file): generator state for '\(unused)', which is not a randomized layer of this model")
         }
-        for (name, layer) in layers {
-            var l = layer
-            l.generator = states[name]!
-        }
+        for (name, layer) in layers { layer.generator = states[name]! }
     }
 }
