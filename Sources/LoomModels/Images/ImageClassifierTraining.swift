@@ -5,7 +5,7 @@ import LoomTensor
 
 /// Run settings for training the image classifier (kept apart from the model's config).
 public struct ImageClassifierTrainingOptions {
-    public var epochs = 10
+    public var epochs = 8
     public var batchSize = 64
     public var learningRate: Float = 2e-3
     public var minimumLearningRate: Float = 1e-5

@@ -20,7 +20,7 @@ struct ClassifyTrainCommand: ParsableCommand {
     var out = "checkpoints/judge"
 
     @Option(help: "Passes over the training images.")
-    var epochs = 10
+    var epochs = 8
 
     @Option(name: .customLong("batch-size"), help: "Images per step.")
     var batchSize = 64
