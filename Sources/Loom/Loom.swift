@@ -5,7 +5,3 @@
 @_exported import LoomText
 @_exported import LoomData
 @_exported import LoomModels
-
-public enum LoomVersion {
-    public static let string = "0.1.0"
-}

@@ -17,7 +17,7 @@ public protocol ModelConfiguration: Codable {
 /// Each file is written atomically. `config.json` is written last, so a directory whose
 /// first save was interrupted has no config and is not taken for a checkpoint.
 public enum Checkpoint {
-    public static let loomVersion = "0.1.0"
+    public static let loomVersion = LoomVersion.string
     public static let configFile = "config.json"
     public static let modelFile = "model.safetensors"
     public static let optimizerFile = "optimizer.safetensors"
