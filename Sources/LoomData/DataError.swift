@@ -1,17 +1,11 @@
 import Foundation
+import LoomCore
 
 /// An error in data read from outside: a file, a corpus package, a command's output.
 /// The message always says what went wrong and where (file, line, byte offset).
-public struct DataError: Error, CustomStringConvertible, LocalizedError, Equatable {
-    public let message: String
+public typealias DataError = LoomError
 
-    public init(_ message: String) {
-        self.message = message
-    }
-
-    public var description: String { message }
-    public var errorDescription: String? { message }
-
+extension LoomError {
     static func missingFile(_ url: URL) -> DataError {
         DataError("\(url.path): file not found")
     }

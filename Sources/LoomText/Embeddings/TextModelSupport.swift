@@ -1,13 +1,10 @@
 import Foundation
 
+import LoomCore
+
 /// An error in outside input to the text models (a file, a flag, a saved model), with a message
-/// that names what was wrong and where.
-public struct TextModelError: Error, CustomStringConvertible, LocalizedError {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-    public var errorDescription: String? { message }
-}
+/// that names what was wrong and where: the project-wide error type.
+public typealias TextModelError = LoomError
 
 /// SplitMix64: small, fast and fully determined by its seed, so every random choice in the
 /// text models (sampling, shuffling, word2vec) is reproducible from `--seed`.
@@ -66,20 +63,9 @@ public enum TextModelFiles {
 
     /// Writes data to a temporary file beside `path` and renames it, so a crash never leaves half a file.
     public static func writeAtomically(_ data: Data, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
-        do {
-            try data.write(to: temporary)
-            // rename(2) replaces an existing file atomically within one file system.
-            guard rename(temporary.path, url.path) == 0 else {
-                throw TextModelError(String(cString: strerror(errno)))
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw TextModelError("cannot write \(path): \(error.localizedDescription)")
-        }
+        try AtomicFile.write(data, to: URL(fileURLWithPath: path))
     }
+
 
     /// Streams a file through `body`, which calls `emit` with pieces of text; the pieces go to a
     /// temporary file that replaces `path` only when everything was written.
