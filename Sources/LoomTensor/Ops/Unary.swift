@@ -15,18 +15,42 @@ extension Tensor {
     }
 
     public func exp() -> Tensor { unary(ExpOperation()) }
+
+    /// A unary op whose forward runs as a vectorized kernel over ranges.
+    private func vectorized<Op: UnaryOperation>(
+        _ forward: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void, derivative op: Op
+    ) -> Tensor {
+        let out = TensorStorage(count: count)
+        let x = pointer, o = out.pointer
+        Parallel.forRanges(count) { r in forward(x + r.lowerBound, o + r.lowerBound, r.count) }
+        return Tensor.result(shape: shape, storage: out, inputs: [self]) { [self, out] g in
+            let o = out.pointer
+            guard let gx = self.gradBuffer() else { return }
+            Parallel.forRanges(self.count) { r in for i in r { gx[i] += g[i] * op.derivative(x[i], o[i]) } }
+        }
+    }
     public func log() -> Tensor { unary(LogOperation()) }
     public func sqrt() -> Tensor { unary(SqrtOperation()) }
     public func abs() -> Tensor { unary(AbsOperation()) }
     public func square() -> Tensor { unary(SquareOperation()) }
-    public func tanh() -> Tensor { unary(TanhOperation()) }
+    public func tanh() -> Tensor {
+        vectorized(tanhForward, derivative: TanhOperation())
+    }
     public func sigmoid() -> Tensor { unary(SigmoidOperation()) }
     public func relu() -> Tensor { unary(LeakyReluOperation(slope: 0)) }
     public func leakyRelu(slope: Float = 0.01) -> Tensor { unary(LeakyReluOperation(slope: slope)) }
     /// log(1 + e^x), computed without overflow.
     public func softplus() -> Tensor { unary(SoftplusOperation()) }
     /// GELU with the tanh approximation used by GPT-2.
-    public func gelu() -> Tensor { unary(GeluOperation()) }
+    public func gelu() -> Tensor {
+        let out = TensorStorage(count: count)
+        let x = pointer, o = out.pointer
+        Parallel.forRanges(count) { r in geluForward(x + r.lowerBound, o + r.lowerBound, r.count) }
+        return Tensor.result(shape: shape, storage: out, inputs: [self]) { [self] g in
+            guard let gx = self.gradBuffer() else { return }
+            Parallel.forRanges(self.count) { r in geluBackward(x + r.lowerBound, g + r.lowerBound, gx + r.lowerBound, r.count) }
+        }
+    }
     /// Elementwise clamp; the gradient passes only where the input lies inside the range.
     public func clamped(min low: Float, max high: Float) -> Tensor { unary(ClampOperation(low: low, high: high)) }
 }
