@@ -16,6 +16,8 @@ struct LoomCommand: ParsableCommand {
             NGramCommand.self,
             TFIDFCommand.self,
             EmbedCommand.self,
+            GenerateCommand.self,
+            EvalCommand.self,
         ]
     )
 

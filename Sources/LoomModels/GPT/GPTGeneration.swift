@@ -33,7 +33,7 @@ extension GPT {
     /// every step runs the cropped window afresh, since learned positions shift with the window.
     @discardableResult
     public func generate(prompt: [Int], options: GenerationOptions, using rng: inout RandomGenerator,
-                         onToken: (Int) throws -> Void = { _ in }) rethrows -> [Int] {
+                         onToken: (Int) throws -> Void) rethrows -> [Int] {
         precondition(!prompt.isEmpty, "generate needs a prompt of at least one token")
         precondition(prompt.allSatisfy { $0 >= 0 && $0 < vocabularySize }, "prompt token outside the vocabulary")
         let cache = GPTKeyValueCache(config: config)
@@ -55,6 +55,14 @@ extension GPT {
             }
         }
         return produced
+    }
+}
+
+extension GPT {
+    /// `generate(prompt:options:using:onToken:)` without streaming.
+    @discardableResult
+    public func generate(prompt: [Int], options: GenerationOptions, using rng: inout RandomGenerator) -> [Int] {
+        generate(prompt: prompt, options: options, using: &rng, onToken: { _ in })
     }
 }
 
