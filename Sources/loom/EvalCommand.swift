@@ -19,7 +19,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "A UTF-8 text file to evaluate on.")
     var input: String
 
-    @Option(help: "Windows evaluated together.")
+    @Option(help: "Windows evaluated together (fewer when their logits would not fit in about 256 MB).")
     var batchSize = 8
 
     @OptionGroup var common: CommonOptions
@@ -52,9 +52,11 @@ struct EvalCommand: ParsableCommand {
         var done = 0
         // Batches of equal-length windows (all but possibly the last have full length).
         let groups = Dictionary(grouping: windows, by: \.count).sorted { $0.key > $1.key }
+        // Logits take batch × context × vocabulary floats: keep them under about 256 MB.
+        let rowsPerBatch = max(1, min(batchSize, (64 << 20) / max(1, context * model.vocabularySize)))
         for (length, group) in groups {
-            for batchStart in stride(from: 0, to: group.count, by: batchSize) {
-                let batch = group[batchStart..<min(batchStart + batchSize, group.count)]
+            for batchStart in stride(from: 0, to: group.count, by: rowsPerBatch) {
+                let batch = group[batchStart..<min(batchStart + rowsPerBatch, group.count)]
                 var inputs: [Int32] = [], targets: [Int32] = []
                 for window in batch {
                     inputs += tokens[window.lowerBound..<(window.upperBound - 1)]

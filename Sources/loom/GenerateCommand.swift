@@ -47,7 +47,7 @@ struct GenerateCommand: ParsableCommand {
         let streamer = TokenStreamer(tokenizer: loaded.tokenizer)
         FileHandle.standardOutput.write(Data(prompt.utf8))
         let options = GenerationOptions(maxNewTokens: maxTokens, temperature: temperature, topK: topK, topP: topP,
-                                        stopToken: loaded.endToken)
+                                        stopToken: loaded.endToken, vocabularyLimit: loaded.tokenizer.vocabSize)
         var rng = RandomGenerator(seed: common.seed)
         let start = Date()
         var arrivals: [Date] = []

@@ -107,6 +107,8 @@ final class GPTGenerationTests: XCTestCase {
         XCTAssertEqual(draws(GenerationOptions(temperature: 1, topP: 0.9)), [1, 3])
         XCTAssertEqual(draws(GenerationOptions(temperature: 1, topP: 0.3)), [1])
         XCTAssertEqual(draws(GenerationOptions(temperature: 1)), [0, 1, 2, 3, 4])
+        XCTAssertEqual(draws(GenerationOptions(temperature: 1, vocabularyLimit: 3)), [0, 1, 2])
+        XCTAssertEqual(draws(GenerationOptions(temperature: 0, vocabularyLimit: 1)), [0])
     }
 
     func testTwoSequencesShareOneModelConcurrently() {
