@@ -14,6 +14,8 @@ struct LoomCommand: ParsableCommand {
             NGramCommand.self,
             TFIDFCommand.self,
             EmbedCommand.self,
+            GenerateCommand.self,
+            EvalCommand.self,
             ImagesCommand.self,
             BenchCommand.self,
         ]
