@@ -37,7 +37,7 @@ struct ClassifyCommand: ParsableCommand {
             let best = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0
             print(classifier.labels[best])
             if common.json {
-                Output.json(["label": classifier.labels[best],
+                fflush(stdout); Output.json(["label": classifier.labels[best],
                              "probabilities": Dictionary(uniqueKeysWithValues: zip(classifier.labels, probabilities.map(Double.init)))])
             }
             return
@@ -47,6 +47,6 @@ struct ClassifyCommand: ParsableCommand {
                                                 labelNames: classifier.labels, context: context, source: path)
         let accuracy = SequenceClassifierTrainer.accuracy(classifier, data)
         print(String(format: "accuracy %.4f on %d examples", accuracy, data.count))
-        if common.json { Output.json(["accuracy": accuracy, "examples": data.count]) }
+        if common.json { fflush(stdout); Output.json(["accuracy": accuracy, "examples": data.count]) }
     }
 }

@@ -117,6 +117,6 @@ struct FinetuneCommand: ParsableCommand {
         }
         if Interrupt.requested { say("interrupted: saved the best weights so far") }
         print(line)
-        if common.json { Output.json(result) }
+        if common.json { fflush(stdout); Output.json(result) }
     }
 }

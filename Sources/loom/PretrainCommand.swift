@@ -57,6 +57,7 @@ struct PretrainCommand: ParsableCommand {
     @Option(name: .customLong("final-eval-batches"), help: "Batches for the last evaluation (default 200).") var finalEvalBatches: Int?
     @Option(name: .customLong("save-every"), help: "Save every N steps, 0 only at the end (default 500).") var saveEvery: Int?
     @Option(name: .customLong("sample-every"), help: "Print a sample every N steps, 0 never (default 500).") var sampleEvery: Int?
+    @Option(name: .customLong("sample-tokens"), help: "Tokens per sample (default 200).") var sampleTokens: Int?
     @Option(name: .customLong("log-every"), help: "Print an iter line every N steps (default 10).") var logEvery: Int?
 
     @Flag(help: "Continue the run saved in --out.") var resume = false
@@ -95,7 +96,10 @@ struct PretrainCommand: ParsableCommand {
         if let saveEvery { o.saveEvery = saveEvery }
         if let sampleEvery { o.sampleEvery = sampleEvery }
         if let logEvery { o.logEvery = logEvery }
+        if let sampleTokens { o.sampleTokens = sampleTokens }
         if !resume { o.seed = common.seed }
+        // A short run without --warmup warms up over its first tenth instead of 100 steps.
+        if warmup == nil, o.warmupSteps >= o.scheduleDecaySteps { o.warmupSteps = o.scheduleDecaySteps / 10 }
         return o
     }
 
@@ -246,7 +250,7 @@ private struct PretrainReporter<Config: ModelConfiguration & Equatable> {
                      summary.validationLoss, summary.trainLoss, summary.steps, summary.tokensPerSecond, summary.seconds)
               + output.path)
         if command.common.json {
-            Output.json(["val_loss": summary.validationLoss, "train_loss": summary.trainLoss, "steps": summary.steps,
+            fflush(stdout); Output.json(["val_loss": summary.validationLoss, "train_loss": summary.trainLoss, "steps": summary.steps,
                          "tokens_per_s": summary.tokensPerSecond, "seconds": summary.seconds,
                          "checkpoint": output.path, "metrics": output.appendingPathComponent("metrics.jsonl").path,
                          "plot": output.appendingPathComponent("loss.svg").path])
