@@ -60,6 +60,9 @@ struct PretrainCommand: ParsableCommand {
     @Option(name: .customLong("sample-tokens"), help: "Tokens per sample (default 200).") var sampleTokens: Int?
     @Option(name: .customLong("log-every"), help: "Print an iter line every N steps (default 10).") var logEvery: Int?
 
+    @Option(name: .customLong("time-limit"), help: "Stop after this many seconds of training (final evaluation and checkpoint; resumable).")
+    var timeLimit: Double?
+
     @Flag(help: "Continue the run saved in --out.") var resume = false
     @Flag(help: "Overwrite a checkpoint already in --out.") var force = false
 
@@ -76,6 +79,7 @@ struct PretrainCommand: ParsableCommand {
             throw ValidationError("--vocab-size for bpe must exceed the 256 byte tokens, got \(vocabSize)")
         }
         guard !(resume && force) else { throw ValidationError("--resume and --force exclude each other") }
+        if let timeLimit, !(timeLimit > 0) { throw ValidationError("--time-limit must be positive, got \(timeLimit)") }
         try trainingOptions(base: PretrainingOptions()).validate()
     }
 
@@ -226,7 +230,8 @@ private struct PretrainReporter<Config: ModelConfiguration & Equatable> {
         func say(_ line: String) { Output.info((isTerminal ? "\r\u{1B}[K" : "") + line) }
         let summary: PretrainingSummary
         do {
-            summary = try trainer.run(saveTo: output, shouldStop: { Interrupt.requested }) { event in
+            summary = try trainer.run(saveTo: output, deadline: command.timeLimit.map { Date().addingTimeInterval($0) },
+                                      shouldStop: { Interrupt.requested }) { event in
                 switch event {
                 case let .step(step, loss, _, _, milliseconds, rate):
                     if options.logEvery > 0, step % options.logEvery == 0 {
@@ -246,6 +251,9 @@ private struct PretrainReporter<Config: ModelConfiguration & Equatable> {
                 + "Continue with the same command plus --resume.")
             throw ExitCode(130)
         }
+        if summary.steps < options.steps {
+            say("stopped at step \(summary.steps) of \(options.steps) (time limit); continue with the same command plus --resume")
+        }
         print(String(format: "val loss %.4f, train loss %.4f after %d steps (%.0f tokens/s, %.0f s); checkpoint ",
                      summary.validationLoss, summary.trainLoss, summary.steps, summary.tokensPerSecond, summary.seconds)
               + output.path)
@@ -253,7 +261,15 @@ private struct PretrainReporter<Config: ModelConfiguration & Equatable> {
             fflush(stdout); Output.json(["val_loss": summary.validationLoss, "train_loss": summary.trainLoss, "steps": summary.steps,
                          "tokens_per_s": summary.tokensPerSecond, "seconds": summary.seconds,
                          "checkpoint": output.path, "metrics": output.appendingPathComponent("metrics.jsonl").path,
-                         "plot": output.appendingPathComponent("loss.svg").path])
+                         "plot": output.appendingPathComponent("loss.svg").path, "peak_rss_mb": peakResidentMegabytes()])
         }
     }
+}
+
+/// The process's peak resident memory (VmHWM in /proc/self/status), in MiB; 0 where unknown.
+func peakResidentMegabytes() -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kilobytes = Double(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "") else { return 0 }
+    return kilobytes / 1024
 }

@@ -102,8 +102,10 @@ public final class Pretrainer<Config: ModelConfiguration & Equatable> {
     /// Trains until `options.steps`, saving to `directory` every `saveEvery` steps and at
     /// the end. `shouldStop` is polled between steps: the run then saves and throws
     /// `TrainingInterrupted`. A non-finite loss or gradient stops the run without saving.
+    /// Past `deadline`, the run ends early as if it had reached its last step (final
+    /// evaluation and checkpoint), and can be resumed later.
     @discardableResult
-    public func run(saveTo directory: URL, shouldStop: () -> Bool = { false },
+    public func run(saveTo directory: URL, deadline: Date? = nil, shouldStop: () -> Bool = { false },
                     report: (PretrainingEvent) -> Void = { _ in }) throws -> PretrainingSummary {
         let metrics = MetricsLog(url: directory.appendingPathComponent(Self.metricsFile))
         if let resumedAt { try metrics.truncate(afterStep: resumedAt) } else { try metrics.reset() }
@@ -122,6 +124,7 @@ public final class Pretrainer<Config: ModelConfiguration & Equatable> {
                 metrics.append(["step": step, "train_loss": train, "val_loss": validation])
                 report(.evaluation(step: step, trainLoss: train, validationLoss: validation))
             }
+            if let deadline, Date() >= deadline, trainedSteps > 0 { break }
             if shouldStop() {
                 try save(to: directory, metrics: metrics, report: report)
                 throw TrainingInterrupted(step: state.step, directory: directory)
