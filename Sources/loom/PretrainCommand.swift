@@ -102,6 +102,8 @@ struct PretrainCommand: ParsableCommand {
         if let logEvery { o.logEvery = logEvery }
         if let sampleTokens { o.sampleTokens = sampleTokens }
         if !resume { o.seed = common.seed }
+        // A resumed run keeps its cosine length even when --steps grows or shrinks.
+        if resume { o.decaySteps = base.scheduleDecaySteps }
         // A short run without --warmup warms up over its first tenth instead of 100 steps.
         if warmup == nil, o.warmupSteps >= o.scheduleDecaySteps { o.warmupSteps = o.scheduleDecaySteps / 10 }
         return o
@@ -126,8 +128,6 @@ struct PretrainCommand: ParsableCommand {
                 throw LoomError("--resume: --seed \(common.seed) differs from the run saved in \(out) (\(saved.seed))")
             }
             options = trainingOptions(base: saved)
-            if steps == nil { options.steps = saved.steps }
-            options.decaySteps = saved.scheduleDecaySteps
         } else {
             options = trainingOptions(base: options)
         }
