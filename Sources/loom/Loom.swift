@@ -14,8 +14,11 @@ struct LoomCommand: ParsableCommand {
             NGramCommand.self,
             TFIDFCommand.self,
             EmbedCommand.self,
+            PretrainCommand.self,
             GenerateCommand.self,
             EvalCommand.self,
+            FinetuneCommand.self,
+            ClassifyCommand.self,
             ImagesCommand.self,
             BenchCommand.self,
         ]
