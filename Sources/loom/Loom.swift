@@ -16,6 +16,9 @@ struct LoomCommand: ParsableCommand {
             NGramCommand.self,
             TFIDFCommand.self,
             EmbedCommand.self,
+            PretrainCommand.self,
+            FinetuneCommand.self,
+            ClassifyCommand.self,
         ]
     )
 
