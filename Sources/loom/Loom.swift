@@ -19,6 +19,7 @@ struct LoomCommand: ParsableCommand {
             PretrainCommand.self,
             FinetuneCommand.self,
             ClassifyCommand.self,
+            Seq2VecCommand.self,
         ]
     )
 
