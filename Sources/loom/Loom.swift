@@ -20,6 +20,7 @@ struct LoomCommand: ParsableCommand {
             FinetuneCommand.self,
             ClassifyCommand.self,
             Seq2VecCommand.self,
+            RecurrentEvalCommand.self,
         ]
     )
 

@@ -72,3 +72,40 @@ public final class RecurrentLanguageModel: Module, LanguageModel, SequenceEncode
         return (decoder(dropped), final)
     }
 }
+
+extension RecurrentLanguageModel {
+    /// Mean next-token cross-entropy (nats) over a whole token stream, read as a recurrent
+    /// model reads text: the stream is cut into `batch` contiguous lanes, and each lane is
+    /// fed window by window with its state carried across, so no token loses its history
+    /// to a window boundary. Returns the loss and the number of tokens predicted.
+    public func streamLoss(tokens: [Int32], batch requested: Int = 32, window: Int = 128) -> (loss: Double, tokens: Int) {
+        precondition(tokens.count >= 2, "a stream of at least two tokens")
+        let batch = Swift.max(1, Swift.min(requested, (tokens.count - 1) / Swift.max(window, 1)))
+        let lane = (tokens.count - 1) / batch
+        var total: Double = 0
+        var counted = 0
+        var state: RecurrentState? = nil
+        let wasTraining = isTraining
+        eval()
+        defer { train(wasTraining) }
+        withoutGradients {
+            var start = 0
+            while start < lane {
+                let length = Swift.min(window, lane - start)
+                var input: [Int32] = [], targets: [Int32] = []
+                for b in 0..<batch {
+                    let offset = b * lane + start
+                    input += tokens[offset..<(offset + length)]
+                    targets += tokens[(offset + 1)..<(offset + length + 1)]
+                }
+                let (logits, next) = self.logits(tokens: input, batch: batch, length: length, state: state)
+                let loss = logits.reshaped([batch * length, vocabularySize]).crossEntropy(targets: targets)
+                total += Double(loss.item) * Double(batch * length)
+                counted += batch * length
+                state = next
+                start += length
+            }
+        }
+        return (total / Double(counted), counted)
+    }
+}
