@@ -68,7 +68,7 @@ struct PretrainCommand: ParsableCommand {
 
     func validate() throws {
         for (flag, value) in [("--context", context), ("--layers", layers), ("--heads", heads), ("--dim", dim),
-                              ("--vocab-size", vocabSize)] {
+                              ("--vocab-size", vocabSize), ("--embedding-dim", embeddingDim)] {
             if let value, value <= 0 { throw ValidationError("\(flag) must be positive, got \(value)") }
         }
         if let heads, let dim, dim % heads != 0 { throw ValidationError("--dim \(dim) must be a multiple of --heads \(heads)") }
