@@ -5,7 +5,7 @@ import Loom
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Measure a GPT's next-token loss and perplexity on a text file.",
+        abstract: "Measure a language model's next-token loss and perplexity on a text file (GPT or recurrent).",
         discussion: """
         The text is tokenized and cut into windows of the model's context length (the last one may be \
         shorter); every token after the first is predicted from the tokens before it in its window. \
@@ -22,13 +22,26 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Windows evaluated together (fewer when their logits would not fit in about 256 MB).")
     var batchSize = 8
 
+    @Option(help: "Recurrent models: parallel lanes of the text, each carrying its state.")
+    var lanes = 32
+
+    @Option(help: "Recurrent models: tokens per window.")
+    var window = 128
+
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+        guard lanes > 0, window > 0 else { throw ValidationError("--lanes and --window must be positive") }
     }
 
     func run() throws {
+        let configFile = URL(fileURLWithPath: checkpoint).appendingPathComponent(Checkpoint.configFile)
+        if FileManager.default.fileExists(atPath: configFile.path),
+           (try? Checkpoint.kind(in: URL(fileURLWithPath: checkpoint))) == RecurrentLMConfig.kind {
+            try RecurrentEvaluation.run(checkpoint: checkpoint, input: input, lanes: lanes, window: window, common: common)
+            return
+        }
         let loaded = try PretrainedGPT.load(directory: checkpoint)
         let text = try TextFile.read(input)
         let tokens = try loaded.tokenizer.encode(text).map { Int32($0) }

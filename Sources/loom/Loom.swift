@@ -19,6 +19,7 @@ struct LoomCommand: ParsableCommand {
             EvalCommand.self,
             FinetuneCommand.self,
             ClassifyCommand.self,
+            Seq2VecCommand.self,
             ImagesCommand.self,
             BenchCommand.self,
         ]

@@ -3,7 +3,7 @@ import Foundation
 import Loom
 
 enum PretrainModel: String, ExpressibleByArgument, CaseIterable {
-    case gpt, bigram
+    case gpt, bigram, lstm, gru, rnn
 }
 
 struct PretrainCommand: ParsableCommand {
@@ -22,7 +22,7 @@ struct PretrainCommand: ParsableCommand {
         if it had never stopped (same command plus --resume; --steps may be raised).
         """)
 
-    @Option(help: "Model: gpt, or bigram (a one-table model for quick checks).")
+    @Option(help: "Model: gpt, lstm, gru, rnn, or bigram (a one-table model for quick checks).")
     var model: PretrainModel = .gpt
 
     @Option(help: "The training text (UTF-8).")
@@ -42,6 +42,8 @@ struct PretrainCommand: ParsableCommand {
     @Option(help: "Attention heads (default 4).") var heads: Int?
     @Option(help: "Embedding width (default 128).") var dim: Int?
     @Option(help: "Dropout probability (default 0).") var dropout: Float?
+    @Option(name: .customLong("embedding-dim"), help: "Token embedding width of lstm/gru/rnn models (default 64; --dim is their hidden width, default 256).")
+    var embeddingDim: Int?
     @Flag(help: "Biases in linear layers and layer norms (nanoGPT's default is without).") var bias = false
 
     @Option(name: .customLong("batch-size"), help: "Windows per micro-batch (default 12).") var batchSize: Int?
@@ -70,7 +72,7 @@ struct PretrainCommand: ParsableCommand {
 
     func validate() throws {
         for (flag, value) in [("--context", context), ("--layers", layers), ("--heads", heads), ("--dim", dim),
-                              ("--vocab-size", vocabSize)] {
+                              ("--vocab-size", vocabSize), ("--embedding-dim", embeddingDim)] {
             if let value, value <= 0 { throw ValidationError("\(flag) must be positive, got \(value)") }
         }
         if let heads, let dim, dim % heads != 0 { throw ValidationError("--dim \(dim) must be a multiple of --heads \(heads)") }
@@ -139,6 +141,11 @@ struct PretrainCommand: ParsableCommand {
             var rng = RandomGenerator(seed: options.seed)
             let network = GPT(config: config, using: &rng)
             try train(network, config: config, tokenizer: tokens, tokens: encoded, options: options, output: output)
+        case .lstm, .gru, .rnn:
+            let config = try recurrentConfig(vocabularySize: tokens.vocabSize, output: output)
+            var rng = RandomGenerator(seed: options.seed)
+            let network = RecurrentLanguageModel(config, using: &rng)
+            try train(network, config: config, tokenizer: tokens, tokens: encoded, options: options, output: output)
         case .bigram:
             let config = try bigramConfig(vocabularySize: tokens.vocabSize, output: output)
             var rng = RandomGenerator(seed: options.seed)
@@ -176,6 +183,19 @@ struct PretrainCommand: ParsableCommand {
             throw ValidationError("--dim \(config.width) must be a multiple of --heads \(config.heads)")
         }
         return config
+    }
+
+    private func recurrentConfig(vocabularySize: Int, output: URL) throws -> RecurrentLMConfig {
+        if resume {
+            let saved = try Checkpoint.readConfig(RecurrentLMConfig.self, from: output)
+            try requireSame([("--context", context, saved.contextLength), ("--layers", layers, saved.layers),
+                             ("--dim", dim, saved.hiddenWidth), ("--embedding-dim", embeddingDim, saved.embeddingWidth)])
+            return saved
+        }
+        let cell: RecurrentCellKind = model == .lstm ? .lstm : model == .gru ? .gru : .rnnTanh
+        return RecurrentLMConfig(cell: cell, vocabularySize: vocabularySize, contextLength: context ?? 64,
+                                 embeddingWidth: embeddingDim ?? 64, hiddenWidth: dim ?? 256, layers: layers ?? 2,
+                                 dropout: dropout ?? 0)
     }
 
     private func bigramConfig(vocabularySize: Int, output: URL) throws -> BigramConfig {
