@@ -16,6 +16,7 @@ struct LoomCommand: ParsableCommand {
             NGramCommand.self,
             TFIDFCommand.self,
             EmbedCommand.self,
+            Seq2SeqCommand.self,
         ]
     )
 
