@@ -8,5 +8,5 @@ struct Seq2SeqCommand: ParsableCommand {
         subcommands: [Seq2SeqTrainCommand.self, Seq2SeqTranslateCommand.self, Seq2SeqEvalCommand.self])
 }
 
-extension RecurrentCellKind: ExpressibleByArgument {}
+extension Seq2SeqCellKind: ExpressibleByArgument {}
 extension AttentionKind: ExpressibleByArgument {}

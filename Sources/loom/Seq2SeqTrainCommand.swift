@@ -17,7 +17,7 @@ struct Seq2SeqTrainCommand: ParsableCommand {
     @Option(help: "Training pairs, `source<TAB>target` per line.") var train: String
     @Option(help: "Validation pairs (default: none; the training loss picks the best model).") var val: String?
     @Option(help: "Checkpoint directory to write.") var out = "checkpoints/seq2seq"
-    @Option(help: "Recurrent cell: lstm, gru or rnn.") var cell = RecurrentCellKind.lstm
+    @Option(help: "Recurrent cell: lstm, gru or rnn.") var cell = Seq2SeqCellKind.lstm
     @Option(help: "Attention: bahdanau (additive), luong (multiplicative) or none.") var attention = AttentionKind.bahdanau
     @Flag(help: "Read the source in both directions.") var bidirectional = false
     @Option(help: "Training steps (batches).") var steps = 10_000

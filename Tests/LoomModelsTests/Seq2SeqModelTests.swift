@@ -29,7 +29,7 @@ final class Seq2SeqModelTests: XCTestCase {
     func testPaddingDoesNotChangeTheEncoding() {
         // A source decoded alone and padded inside a batch must give the same output.
         var rng = RandomGenerator(seed: 2)
-        for cell in RecurrentCellKind.allCases {
+        for cell in Seq2SeqCellKind.allCases {
             var config = Seq2SeqConfig()
             config.sourceVocabularySize = 8; config.targetVocabularySize = 8
             config.embeddingDimension = 6; config.hiddenDimension = 5; config.cell = cell

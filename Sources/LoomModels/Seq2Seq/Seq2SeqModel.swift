@@ -10,7 +10,7 @@ public struct Seq2SeqConfig: ModelConfiguration, Equatable {
     public var embeddingDimension = 128
     public var hiddenDimension = 256
     public var layers = 1
-    public var cell = RecurrentCellKind.lstm
+    public var cell = Seq2SeqCellKind.lstm
     public var attention = AttentionKind.bahdanau
     public var bidirectional = true
     /// Feeds the previous attentional vector into the decoder's input (Luong et al. 2015).
@@ -29,7 +29,7 @@ public struct Seq2SeqConfig: ModelConfiguration, Equatable {
 /// The decoder's state between steps: recurrent states per layer, the last attentional
 /// vector (for input feeding) and the source memory, all with one row per hypothesis.
 public struct Seq2SeqDecoderState {
-    public var layers: [RecurrentState]
+    public var layers: [Seq2SeqCellState]
     public var feed: Tensor
     public var memory: AttentionMemory?
 
@@ -46,10 +46,10 @@ public struct Seq2SeqDecoderState {
 public final class Seq2SeqModel: Module {
     public let config: Seq2SeqConfig
     public let sourceEmbedding: Embedding
-    public let encoder: RecurrentEncoderStack
+    public let encoder: Seq2SeqEncoderStack
     public let bridge: Linear
     public let targetEmbedding: Embedding
-    public let decoderCells: [RecurrentCell]
+    public let decoderCells: [Seq2SeqCell]
     public let attention: Attention?
     public let combine: Linear
     public let output: Linear
@@ -66,15 +66,15 @@ public final class Seq2SeqModel: Module {
         self.config = config
         let e = config.embeddingDimension, h = config.hiddenDimension
         sourceEmbedding = Embedding(config.sourceVocabularySize, e, using: &rng)
-        encoder = RecurrentEncoderStack(config.cell, inputSize: e, hiddenSize: h, layers: config.layers,
+        encoder = Seq2SeqEncoderStack(config.cell, inputSize: e, hiddenSize: h, layers: config.layers,
                                         bidirectional: config.bidirectional, dropout: config.dropout, using: &rng)
         let keyDimension = encoder.outputSize
         bridge = Linear(keyDimension, h, using: &rng)
         targetEmbedding = Embedding(config.targetVocabularySize, e, using: &rng)
-        var cells: [RecurrentCell] = []
+        var cells: [Seq2SeqCell] = []
         for layer in 0..<config.layers {
             let inputSize = layer == 0 ? e + (config.inputFeeding ? h : 0) : h
-            cells.append(RecurrentCell(config.cell, inputSize: inputSize, hiddenSize: h, using: &rng))
+            cells.append(Seq2SeqCell(config.cell, inputSize: inputSize, hiddenSize: h, using: &rng))
         }
         decoderCells = cells
         attention = config.attention == .none ? nil
@@ -97,7 +97,7 @@ public final class Seq2SeqModel: Module {
         let summary = finals.count == 1 ? finals[0].h : Tensor.concat(finals.map(\.h), axis: 1)
         let start = bridge(summary).tanh()
         let layers = decoderCells.map { cell in
-            RecurrentState(h: start, c: cell.kind == .lstm ? Tensor(zeros: [batch, config.hiddenDimension]) : nil)
+            Seq2SeqCellState(h: start, c: cell.kind == .lstm ? Tensor(zeros: [batch, config.hiddenDimension]) : nil)
         }
         return Seq2SeqDecoderState(layers: layers, feed: Tensor(zeros: [batch, config.hiddenDimension]),
                                    memory: attention?.memory(keys: outputs, lengths: lengths))
