@@ -34,7 +34,7 @@ let package = Package(
         .testTarget(name: "LoomNNTests", dependencies: ["LoomNN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LoomTextTests", dependencies: ["LoomText"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LoomDataTests", dependencies: ["LoomData"]),
-        .testTarget(name: "LoomModelsTests", dependencies: ["LoomModels"]),
+        .testTarget(name: "LoomModelsTests", dependencies: ["LoomModels"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )

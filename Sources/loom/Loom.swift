@@ -16,6 +16,10 @@ struct LoomCommand: ParsableCommand {
             NGramCommand.self,
             TFIDFCommand.self,
             EmbedCommand.self,
+            PretrainCommand.self,
+            FinetuneCommand.self,
+            ClassifyCommand.self,
+            Seq2VecCommand.self,
             Seq2SeqCommand.self,
         ]
     )
