@@ -20,6 +20,7 @@ struct LoomCommand: ParsableCommand {
             FinetuneCommand.self,
             ClassifyCommand.self,
             Seq2VecCommand.self,
+            Seq2SeqCommand.self,
             ImagesCommand.self,
             BenchCommand.self,
         ]
