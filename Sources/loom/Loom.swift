@@ -19,6 +19,8 @@ struct LoomCommand: ParsableCommand {
             PretrainCommand.self,
             FinetuneCommand.self,
             ClassifyCommand.self,
+            GenerateCommand.self,
+            EvalCommand.self,
         ]
     )
 

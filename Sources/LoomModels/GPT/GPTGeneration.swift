@@ -13,13 +13,17 @@ public struct GenerationOptions: Equatable {
     public var topP: Float?
     /// Generation stops when this token is drawn; it is neither reported nor returned.
     public var stopToken: Int?
+    /// Draws only ids below this (a tokenizer smaller than the model's padded vocabulary).
+    public var vocabularyLimit: Int?
 
-    public init(maxNewTokens: Int = 100, temperature: Float = 1, topK: Int? = nil, topP: Float? = nil, stopToken: Int? = nil) {
+    public init(maxNewTokens: Int = 100, temperature: Float = 1, topK: Int? = nil, topP: Float? = nil, stopToken: Int? = nil,
+                vocabularyLimit: Int? = nil) {
         self.maxNewTokens = maxNewTokens
         self.temperature = temperature
         self.topK = topK
         self.topP = topP
         self.stopToken = stopToken
+        self.vocabularyLimit = vocabularyLimit
     }
 }
 
@@ -33,7 +37,7 @@ extension GPT {
     /// every step runs the cropped window afresh, since learned positions shift with the window.
     @discardableResult
     public func generate(prompt: [Int], options: GenerationOptions, using rng: inout RandomGenerator,
-                         onToken: (Int) throws -> Void = { _ in }) rethrows -> [Int] {
+                         onToken: (Int) throws -> Void) rethrows -> [Int] {
         precondition(!prompt.isEmpty, "generate needs a prompt of at least one token")
         precondition(prompt.allSatisfy { $0 >= 0 && $0 < vocabularySize }, "prompt token outside the vocabulary")
         let cache = GPTKeyValueCache(config: config)
@@ -58,13 +62,22 @@ extension GPT {
     }
 }
 
+extension GPT {
+    /// `generate(prompt:options:using:onToken:)` without streaming.
+    @discardableResult
+    public func generate(prompt: [Int], options: GenerationOptions, using rng: inout RandomGenerator) -> [Int] {
+        generate(prompt: prompt, options: options, using: &rng, onToken: { _ in })
+    }
+}
+
 /// Draws a token from logits with temperature, top-k and top-p filtering.
 public enum TokenSampler {
-    public static func sample(_ logits: UnsafePointer<Float>, count: Int, options: GenerationOptions,
+    public static func sample(_ logits: UnsafePointer<Float>, count vocabulary: Int, options: GenerationOptions,
                               using rng: inout RandomGenerator) -> Int {
+        let count = Swift.max(1, Swift.min(vocabulary, options.vocabularyLimit ?? vocabulary))
         if options.temperature <= 0 {
             var best = 0
-            for i in 1..<count where logits[i] > logits[best] { best = i }
+            for i in 0..<count where logits[i] > logits[best] { best = i }
             return best
         }
         var scaled = (0..<count).map { Double(logits[$0]) / Double(options.temperature) }
