@@ -11,8 +11,15 @@ typealias FloatLanes = SIMD8<Float>
 
 @inline(__always)
 func lanesExp(_ input: FloatLanes) -> FloatLanes {
-    let x = input.clamped(lowerBound: FloatLanes(repeating: -87.3), upperBound: FloatLanes(repeating: 88.3))
-    let n = (x * 1.442_695_04).rounded(.toNearestOrEven)
+    // Clamp with selects: the generic pointwise min/max are not inlined.
+    let low = FloatLanes(repeating: -87.3), high = FloatLanes(repeating: 88.3)
+    var x = input.replacing(with: low, where: input .< low)
+    x = x.replacing(with: high, where: x .> high)
+    // Round to the nearest integer by adding 1.5·2^23: the sum's low mantissa bits then hold
+    // n itself, which also gives the exponent bits of 2^n without a float-to-int conversion
+    // (Swift's lane-wise conversions and rounding are not vectorized).
+    let shifted = x * 1.442_695_04 + 12_582_912
+    let n = shifted - 12_582_912
     var r = x - n * 0.693_359_375
     r = r - n * -2.121_944_4e-4
     var p = FloatLanes(repeating: 1.987_569_15e-4)
@@ -22,7 +29,8 @@ func lanesExp(_ input: FloatLanes) -> FloatLanes {
     p = p * r + 1.666_666_545_9e-1
     p = p * r + 5.000_000_120_1e-1
     p = p * (r * r) + r + 1
-    let exponent = (SIMD8<Int32>(truncatingIfNeeded: SIMD8<Int32>(n)) &+ 127) &<< 23
+    let bits = unsafeBitCast(shifted, to: SIMD8<UInt32>.self)
+    let exponent = (bits &- 0x4B40_0000 &+ 127) &<< 23
     return p * unsafeBitCast(exponent, to: FloatLanes.self)
 }
 
