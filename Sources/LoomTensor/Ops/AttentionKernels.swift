@@ -7,25 +7,10 @@ import Foundation
 /// threads at once. A (batch, head) pair owns a disjoint slice of every output and gradient
 /// buffer (its own rows and its own head's columns), so the workers need no locks.
 public enum AttentionKernels {
-    @inline(__always)
-    static func load(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
-        UnsafeRawPointer(p).loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-    }
-
+    // Loads and dot products are the normalization kernels' (RowReduction).
     @inline(__always)
     static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ i: Int) {
         UnsafeMutableRawPointer(p).storeBytes(of: v, toByteOffset: i * 4, as: SIMD8<Float>.self)
-    }
-
-    /// Σ a[i]·b[i] over n floats.
-    @inline(__always)
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-        var acc = SIMD8<Float>()
-        var i = 0
-        while i + 8 <= n { acc += load(a, i) * load(b, i); i += 8 }
-        var total = acc.sum()
-        while i < n { total += a[i] * b[i]; i += 1 }
-        return total
     }
 
     /// y[i] += alpha·x[i] over n floats.
@@ -33,7 +18,7 @@ public enum AttentionKernels {
     static func addScaled(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         let a = SIMD8<Float>(repeating: alpha)
         var i = 0
-        while i + 8 <= n { store(load(UnsafePointer(y), i) + a * load(x, i), y, i); i += 8 }
+        while i + 8 <= n { store(RowReduction.load(UnsafePointer(y), i) + a * RowReduction.load(x, i), y, i); i += 8 }
         while i < n { y[i] += alpha * x[i]; i += 1 }
     }
 
@@ -50,7 +35,7 @@ public enum AttentionKernels {
     ) {
         var maximum = -Float.infinity
         for j in 0..<count {
-            let s = scale * dot(query, keys + j * stride, headSize)
+            let s = scale * RowReduction.dot(query, keys + j * stride, headSize)
             probabilities[j] = s
             maximum = Swift.max(maximum, s)
         }
@@ -84,7 +69,7 @@ public enum AttentionKernels {
         var weightedTotal: Float = 0
         for j in 0..<count {
             let keep = mask?[j] ?? 1
-            let dp = dot(outputGradient, values + j * stride, headSize) * keep
+            let dp = RowReduction.dot(outputGradient, values + j * stride, headSize) * keep
             scratch[j] = dp
             weightedTotal += probabilities[j] * dp
             addScaled(probabilities[j] * keep, outputGradient, valueGradients + j * stride, headSize)
