@@ -13,11 +13,7 @@ public enum AtomicFile {
 
     public static func write(_ data: Data, to url: URL) throws {
         let directory = url.deletingLastPathComponent()
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw DataError("\(directory.path): cannot create directory: \(error.localizedDescription)")
-        }
+        try createDirectory(directory)
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
         guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
             throw DataError("\(temporary.path): cannot create file")
@@ -35,6 +31,21 @@ public enum AtomicFile {
             let reason = String(cString: strerror(errno))
             try? FileManager.default.removeItem(at: temporary)
             throw DataError("\(url.path): cannot replace file: \(reason)")
+        }
+    }
+
+    /// Creates a directory and its missing parents, with an error that names the path and
+    /// the system's reason (Foundation's own message does not).
+    public static func createDirectory(_ url: URL) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw DataError("\(url.path): exists and is not a directory") }
+            return
+        }
+        let parent = url.deletingLastPathComponent()
+        if parent.path != url.path { try createDirectory(parent) }
+        guard mkdir(url.path, 0o755) == 0 || errno == EEXIST else {
+            throw DataError("\(url.path): cannot create directory: \(String(cString: strerror(errno)))")
         }
     }
 

@@ -33,6 +33,7 @@ public enum CorpusBuilder {
             let list = missing.joined(separator: " ")
             throw DataError("\(list) are not installed: run tools/setup or apt-get install \(list)")
         }
+        try AtomicFile.createDirectory(directory)
         let writer = CorpusWriter(directory: directory, log: log)
         for part in parts {
             log("\(part.rawValue): reading \(part.packages.joined(separator: ", "))")
