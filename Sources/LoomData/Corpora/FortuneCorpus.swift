@@ -136,6 +136,7 @@ enum FortuneCorpus {
         if let utf8 = String(validating: data, as: UTF8.self) {
             text = utf8
         } else if let legacy = String(data: data, encoding: collection.legacyEncoding) {
+            log("  \(url.path): not UTF-8, read as \(collection.legacyEncoding)")
             text = legacy
         } else {
             let offset = firstInvalidUTF8Offset(data) ?? 0
