@@ -9,11 +9,7 @@ public enum AtomicFile {
 
     public static func write(_ data: Data, to url: URL) throws {
         let directory = url.deletingLastPathComponent()
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw LoomError("cannot create directory \(directory.path): \(error.localizedDescription)")
-        }
+        try createDirectory(directory)
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
         let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw LoomError("cannot write \(url.path): \(String(cString: strerror(errno)))") }
@@ -42,6 +38,21 @@ public enum AtomicFile {
         }
         let dirfd = open(directory.path, O_RDONLY)
         if dirfd >= 0 { fsync(dirfd); close(dirfd) }
+    }
+
+    /// Creates a directory and its missing parents, with an error that names the path and
+    /// the system's reason (Foundation's own message does not).
+    public static func createDirectory(_ url: URL) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw LoomError("\(url.path): exists and is not a directory") }
+            return
+        }
+        let parent = url.deletingLastPathComponent()
+        if parent.path != url.path { try createDirectory(parent) }
+        guard mkdir(url.path, 0o755) == 0 || errno == EEXIST else {
+            throw LoomError("\(url.path): cannot create directory: \(String(cString: strerror(errno)))")
+        }
     }
 
     /// True when the file exists and holds exactly these bytes, so a rebuild can leave

@@ -20,7 +20,7 @@ struct CorporaCommand: ParsableCommand {
     var dir: String = "corpora"
 
     @Option(name: .customLong("only"), parsing: .upToNextOption,
-            help: "Build only these parts (\(CorpusPart.allCases.map(\.rawValue).joined(separator: ", "))).")
+            help: "Build only these parts (default: all).")
     var parts: [CorpusPart] = []
 
     @Flag(help: "Print the result as one JSON object on stdout.")

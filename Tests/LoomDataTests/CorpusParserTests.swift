@@ -30,6 +30,18 @@ final class CorpusParserTests: XCTestCase {
         XCTAssertEqual(flattenedToOneLine(fortunes[0].text), "First fortune -- Someone")
     }
 
+    func testFortuneFilesInALegacyEncodingAreConverted() throws {
+        let directory = try makeTemporaryDirectory(self)
+        let url = directory.appendingPathComponent("gruesse")
+        try Data([0x47, 0x72, 0xFC, 0xDF, 0x65, 0x0A, 0x25, 0x0A, 0x54, 0x73, 0x63, 0x68, 0xFC, 0x73, 0x73, 0x0A]).write(to: url)
+        let german = try XCTUnwrap(FortuneCorpus.collections.first { $0.language == "de" })
+        var messages: [String] = []
+        let fortunes = try FortuneCorpus.read(url, collection: german) { messages.append($0) }
+        XCTAssertEqual(fortunes.map(\.text), ["Grüße", "Tschüss"])
+        XCTAssertEqual(messages.count, 1)
+        XCTAssertTrue(messages[0].contains("not UTF-8"))
+    }
+
     func testFlatteningCollapsesWhitespaceAndDropsControls() {
         XCTAssertEqual(flattenedToOneLine("  a\tb\n\n c\u{7}d\u{FEFF}  "), "a b cd")
         XCTAssertEqual(flattenedToOneLine("Привет,\u{00A0} мир"), "Привет, мир")

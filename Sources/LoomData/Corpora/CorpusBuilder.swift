@@ -1,4 +1,5 @@
 import Foundation
+import LoomCore
 
 /// The corpora Loom trains and evaluates on, each built from an installed Debian package.
 public enum CorpusPart: String, CaseIterable, Sendable, Codable {
@@ -33,6 +34,7 @@ public enum CorpusBuilder {
             let list = missing.joined(separator: " ")
             throw DataError("\(list) are not installed: run tools/setup or apt-get install \(list)")
         }
+        try AtomicFile.createDirectory(directory)
         let writer = CorpusWriter(directory: directory, log: log)
         for part in parts {
             log("\(part.rawValue): reading \(part.packages.joined(separator: ", "))")

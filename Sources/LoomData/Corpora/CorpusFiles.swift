@@ -80,21 +80,28 @@ struct SplitLines {
 /// Whitespace (tabs and newlines included) collapsed to single spaces and control characters
 /// dropped, so a text fits in one TSV field.
 func flattenedToOneLine(_ text: String) -> String {
-    var result = ""
-    result.reserveCapacity(text.utf8.count)
+    // Appending bytes and decoding once is much faster than growing a String scalar by scalar.
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(text.utf8.count)
     var pendingSpace = false
     for scalar in text.unicodeScalars {
         if isWhitespace(scalar) {
-            pendingSpace = !result.isEmpty
-        } else if isControl(scalar) {
-            continue
-        } else {
-            if pendingSpace { result.unicodeScalars.append(" ") }
+            pendingSpace = !bytes.isEmpty
+        } else if !isControl(scalar) {
+            if pendingSpace { bytes.append(UInt8(ascii: " ")) }
             pendingSpace = false
-            result.unicodeScalars.append(scalar)
+            appendUTF8(scalar, to: &bytes)
         }
     }
-    return result
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+func appendUTF8(_ scalar: Unicode.Scalar, to bytes: inout [UInt8]) {
+    if scalar.isASCII {
+        bytes.append(UInt8(scalar.value))
+    } else if let encoded = UTF8.encode(scalar) {
+        bytes.append(contentsOf: encoded)
+    }
 }
 
 // Unicode property lookups are slow; nearly all corpus text is ASCII, so answer that first.

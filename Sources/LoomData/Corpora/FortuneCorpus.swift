@@ -40,6 +40,8 @@ enum FortuneCorpus {
         /// Lines without trailing spaces; blank lines inside a fortune are dropped so that a
         /// blank line can separate fortunes.
         var text: String
+        /// The text on one line, as the TSV files hold it.
+        var flat: String
     }
 
     static func build(_ writer: CorpusWriter, log: (String) -> Void) throws {
@@ -70,7 +72,7 @@ enum FortuneCorpus {
         var perCategory: [String: [String]] = [:]
         var order: [String] = []
         for fortune in english {
-            let text = flattenedToOneLine(fortune.text)
+            let text = fortune.flat
             guard !text.isEmpty, seen.insert(fortune.category + "\t" + text).inserted else { continue }
             if perCategory[fortune.category] == nil { order.append(fortune.category) }
             perCategory[fortune.category, default: []].append(text)
@@ -96,7 +98,7 @@ enum FortuneCorpus {
         var splits = SplitLines()
         // Pictures made of characters say nothing about a language.
         for fortune in fortunes where !fortune.category.contains("asciiart") && !fortune.category.contains("ascii-art") {
-            let text = flattenedToOneLine(fortune.text)
+            let text = fortune.flat
             let line = fortune.language + "\t" + text
             guard !text.isEmpty, seen.insert(line).inserted else { continue }
             splits.add(line, key: line)
@@ -134,6 +136,7 @@ enum FortuneCorpus {
         if let utf8 = String(validating: data, as: UTF8.self) {
             text = utf8
         } else if let legacy = String(data: data, encoding: collection.legacyEncoding) {
+            log("  \(url.path): not UTF-8, read as \(collection.legacyEncoding)")
             text = legacy
         } else {
             let offset = firstInvalidUTF8Offset(data) ?? 0
@@ -148,15 +151,17 @@ enum FortuneCorpus {
         func finish() {
             if !lines.isEmpty {
                 fortunes.append(Fortune(category: category, language: collection.language,
-                                        package: collection.package, text: lines.joined(separator: "\n")))
+                                        package: collection.package, text: lines.joined(separator: "\n"),
+                                        flat: flattenedToOneLine(lines.joined(separator: " "))))
             }
             lines.removeAll()
         }
-        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
-            let line = cleanLine(rawLine)
+        // Splitting bytes is far cheaper than splitting Characters; `\r` goes with the controls.
+        for rawLine in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            let line = cleanLine(Substring(rawLine))
             if line == "%" || line == "%%" {
                 finish()
-            } else if !line.allSatisfy(\.isWhitespace) {
+            } else if !line.isEmpty {
                 lines.append(line)
             }
         }
@@ -167,17 +172,21 @@ enum FortuneCorpus {
     /// Resolves backspace overstrikes and drops other control characters except tabs,
     /// and trailing whitespace.
     private static func cleanLine(_ line: Substring) -> String {
-        var scalars = String.UnicodeScalarView()
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(line.utf8.count)
+        var lengths: [Int] = [] // UTF-8 length of each kept scalar, to undo one on backspace
         for scalar in line.unicodeScalars {
             if scalar == "\u{8}" {
                 // Old fortunes underline by overstriking ("_\bI"); keep the character typed last.
-                if !scalars.isEmpty { scalars.removeLast() }
+                if let last = lengths.popLast() { bytes.removeLast(last) }
             } else if scalar == "\t" || !isControl(scalar) {
-                scalars.append(scalar)
+                let before = bytes.count
+                appendUTF8(scalar, to: &bytes)
+                lengths.append(bytes.count - before)
             }
         }
-        var cleaned = String(scalars)
-        while let last = cleaned.last, last.isWhitespace { cleaned.removeLast() }
+        var cleaned = String(decoding: bytes, as: UTF8.self)
+        while let last = cleaned.unicodeScalars.last, isWhitespace(last) { cleaned.unicodeScalars.removeLast() }
         return cleaned
     }
 }
