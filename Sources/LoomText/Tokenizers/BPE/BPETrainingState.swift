@@ -16,7 +16,7 @@ struct BPETrainingState {
     private var wordCount: [Int64] = []
 
     private let pairCounts = PairTable(minimumCapacity: 1 << 16)
-    private var heap = MergeHeap()
+    private var heap = BinaryHeap<MergeCandidate>()
     /// The words where a heap entry's pair may occur (entries own their lists, as in HF).
     private var positionLists: [[Int32]] = []
 
@@ -145,47 +145,17 @@ private extension Array where Element == Int32 {
     }
 }
 
-struct MergeCandidate {
+struct MergeCandidate: HeapOrdered {
     var count: Int64
     var pair: UInt64
     var positions: Int32
 
     /// Higher counts first; among equal counts, the pair with smaller ids.
     @inline(__always)
+    func comesBefore(_ other: MergeCandidate) -> Bool { outranks(other) }
+
     func outranks(_ other: MergeCandidate) -> Bool {
         count != other.count ? count > other.count : pair < other.pair
     }
 }
 
-struct MergeHeap {
-    private var items: [MergeCandidate] = []
-
-    mutating func push(_ item: MergeCandidate) {
-        items.append(item)
-        var child = items.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            if !items[child].outranks(items[parent]) { break }
-            items.swapAt(parent, child)
-            child = parent
-        }
-    }
-
-    mutating func pop() -> MergeCandidate? {
-        guard let top = items.first else { return nil }
-        let last = items.removeLast()
-        if items.isEmpty { return top }
-        items[0] = last
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1
-            if left >= items.count { break }
-            var best = left
-            if left + 1 < items.count && items[left + 1].outranks(items[left]) { best = left + 1 }
-            if !items[best].outranks(items[parent]) { break }
-            items.swapAt(parent, best)
-            parent = best
-        }
-        return top
-    }
-}

@@ -77,7 +77,7 @@ struct BPEWordMerger {
         var next = Array(1...count)
         var previous = Array(-1..<(count - 1))
         var alive = [Bool](repeating: true, count: count)
-        var heap = MinHeap()
+        var heap = BinaryHeap<UInt64>()
         func push(_ position: Int) {
             let nextPosition = next[position]
             guard nextPosition < count else { return }
@@ -107,38 +107,3 @@ struct BPEWordMerger {
     }
 }
 
-/// A binary min-heap of packed 64-bit keys.
-struct MinHeap {
-    private var items: [UInt64] = []
-
-    var isEmpty: Bool { items.isEmpty }
-
-    mutating func push(_ item: UInt64) {
-        items.append(item)
-        var child = items.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            if items[parent] <= items[child] { break }
-            items.swapAt(parent, child)
-            child = parent
-        }
-    }
-
-    mutating func pop() -> UInt64? {
-        guard let top = items.first else { return nil }
-        let last = items.removeLast()
-        if items.isEmpty { return top }
-        items[0] = last
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1
-            if left >= items.count { break }
-            var smallest = left
-            if left + 1 < items.count && items[left + 1] < items[left] { smallest = left + 1 }
-            if items[parent] <= items[smallest] { break }
-            items.swapAt(parent, smallest)
-            parent = smallest
-        }
-        return top
-    }
-}
