@@ -28,3 +28,9 @@ public final class Sigmoid: Module, Layer {
     public override init() {}
     public func callAsFunction(_ x: Tensor) -> Tensor { x.sigmoid() }
 }
+
+/// SiLU (swish), x·σ(x), as PyTorch's `nn.SiLU`.
+public final class SiLU: Module, Layer {
+    public override init() {}
+    public func callAsFunction(_ x: Tensor) -> Tensor { x.silu() }
+}
