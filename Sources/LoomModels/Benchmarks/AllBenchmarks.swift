@@ -7,6 +7,7 @@ extension EngineBenchmarks {
             ("optimizers", { optimizers(budget: budget) }),
             ("convolution", { convolution() }),
             ("cnn", { imageClassifier(budget: 2 * budget) }),
+            ("diffusion", { diffusion(budget: 2 * budget) }),
         ]
     }
 }
