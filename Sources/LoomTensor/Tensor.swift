@@ -102,9 +102,14 @@ extension Tensor {
     /// input tracks them. `backward` receives the result's gradient and adds into inputs'.
     @inline(__always)
     static func result(
-        shape: [Int], storage: TensorStorage, inputs: [Tensor],
+        shape: [Int], storage: TensorStorage, inputs: [Tensor], op: StaticString = #function,
         backward: @escaping (UnsafeMutablePointer<Float>) -> Void
     ) -> Tensor {
+        var backward = backward
+        if AnomalyDetection.isEnabled {
+            AnomalyDetection.inspect(storage.pointer, count: storage.count, shape: shape, op: op, phase: .forward)
+            backward = AnomalyDetection.checkedBackward(backward, inputs: inputs, op: op)
+        }
         var nodes: [GradNode] = []
         for input in inputs { if let node = input.node { nodes.append(node) } }
         guard !nodes.isEmpty, GradMode.isEnabled else { return Tensor(shape: shape, storage: storage) }

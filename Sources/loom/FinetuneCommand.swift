@@ -42,6 +42,7 @@ struct FinetuneCommand: ParsableCommand {
     @Flag(name: .customLong("from-scratch"), help: "Start the body from random weights instead of the checkpoint's.") var fromScratch = false
     @Flag(help: "Overwrite a checkpoint already in --out.") var force = false
 
+    @OptionGroup var anomaly: AnomalyOptions
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -53,6 +54,7 @@ struct FinetuneCommand: ParsableCommand {
     }
 
     func run() throws {
+        anomaly.apply()
         let output = URL(fileURLWithPath: out)
         if FileManager.default.fileExists(atPath: output.appendingPathComponent("config.json").path), !force {
             throw ValidationError("\(out) already holds a checkpoint; pass --force to overwrite it")

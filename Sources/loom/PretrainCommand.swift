@@ -68,6 +68,7 @@ struct PretrainCommand: ParsableCommand {
     @Flag(help: "Continue the run saved in --out.") var resume = false
     @Flag(help: "Overwrite a checkpoint already in --out.") var force = false
 
+    @OptionGroup var anomaly: AnomalyOptions
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -112,8 +113,9 @@ struct PretrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        anomaly.apply()
         let output = URL(fileURLWithPath: out)
-        let hasCheckpoint = FileManager.default.fileExists(atPath: output.appendingPathComponent("config.json").path)
+        let hasCheckpoint = Checkpoint.exists(in: output)
         if hasCheckpoint && !resume && !force {
             throw ValidationError("\(out) already holds a checkpoint; pass --resume to continue it or --force to overwrite it")
         }

@@ -32,6 +32,7 @@ struct Seq2SeqTrainCommand: ParsableCommand {
     @Option(name: .customLong("eval-every"), help: "Steps between validation and checkpoint.") var evalEvery = 1000
     @Flag(help: "Continue the run saved in --out.") var resume = false
     @Flag(help: "Overwrite a checkpoint already in --out.") var force = false
+    @OptionGroup var anomaly: AnomalyOptions
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -47,6 +48,7 @@ struct Seq2SeqTrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        anomaly.apply()
         let started = Date()
         let trainRows = try Seq2SeqDataset.read(train)
         let validationRows = try val.map(Seq2SeqDataset.read)
