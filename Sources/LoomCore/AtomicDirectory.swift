@@ -95,6 +95,12 @@ public enum AtomicDirectory {
             }
             removeTree(path)
         }
+        // AtomicFile's temporaries inside the directory (a kill while writing the loss plot).
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: target.path)) ?? [] where entry.hasPrefix(".") {
+            guard let range = entry.range(of: ".tmp-", options: .backwards), let pid = Int32(entry[range.upperBound...]),
+                  !isRunning(pid) else { continue }
+            unlink(target.appendingPathComponent(entry).path)
+        }
     }
 
     /// Whether `name` is one of the hidden helpers `replace` and `AtomicFile` create.
