@@ -39,6 +39,10 @@ public enum AtomicDirectory {
             if exists { try linkTree(from: target.path, to: staging.path) }
             try body(staging)
             try syncTree(staging.path)
+        } catch let error as LoomError {
+            removeTree(staging.path)
+            // Name the files as the user knows them, not by the hidden staging directory.
+            throw LoomError(error.message.replacingOccurrences(of: staging.path, with: target.path))
         } catch {
             removeTree(staging.path)
             throw error

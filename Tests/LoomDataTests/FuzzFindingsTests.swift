@@ -3,7 +3,7 @@ import XCTest
 @testable import LoomData
 
 /// Inputs found by tools/fuzz that once trapped or leaked; each must now give a clear error.
-final class FuzzFindingsTests: XCTestCase {
+final class DataFuzzFindingsTests: XCTestCase {
     /// fuzz-idx: sizes whose product passes Int.max trapped on overflow.
     func testIDXHeaderWhoseSizesOverflowIsRejected() throws {
         let directory = try makeTemporaryDirectory(self)

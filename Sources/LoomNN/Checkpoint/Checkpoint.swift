@@ -36,10 +36,18 @@ public enum Checkpoint {
             try alongside(staging)
             let weights = SafeTensors(tensors: module.stateDict(), metadata: ["format": "pt", "kind": Config.kind])
             try weights.write(to: staging.appendingPathComponent(modelFile))
-            if let optimizer { try optimizer.saveState(to: staging.appendingPathComponent(optimizerFile)) }
+            // Without optimizer or trainer state, a carried-over one from an older save would
+            // pair new weights with old moments; such a checkpoint is simply not resumable.
+            if let optimizer {
+                try optimizer.saveState(to: staging.appendingPathComponent(optimizerFile))
+            } else {
+                unlink(staging.appendingPathComponent(optimizerFile).path)
+            }
             if let trainerState {
                 let data = try JSONEncoder.sorted.encode(trainerState)
                 try AtomicFile.write(data, to: staging.appendingPathComponent(trainerFile))
+            } else {
+                unlink(staging.appendingPathComponent(trainerFile).path)
             }
             try AtomicFile.write(try configData(config), to: staging.appendingPathComponent(configFile))
         }
@@ -122,7 +130,19 @@ public enum Checkpoint {
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw LoomError("\(path): not a JSON object")
         }
+        if let written = object["loom_version"] as? String, isNewer(written, than: loomVersion) {
+            throw LoomError("\(path): the checkpoint was written by Loom \(written), newer than this Loom \(loomVersion); "
+                            + "its format may hold what this version cannot read. Use Loom \(written) or later")
+        }
         return (object, path)
+    }
+
+    /// Whether version `a` ("1.2.0") has a greater major or minor number than `b`; patch
+    /// releases keep the checkpoint format.
+    static func isNewer(_ a: String, than b: String) -> Bool {
+        func parts(_ v: String) -> [Int] { v.split(separator: ".").prefix(2).map { Int($0.prefix(while: \.isNumber)) ?? 0 } }
+        let x = parts(a) + [0, 0], y = parts(b) + [0, 0]
+        return (x[0], x[1]) > (y[0], y[1])
     }
 
     static func decode<T: Decodable>(_ type: T.Type, from data: Data, file: String) throws -> T {

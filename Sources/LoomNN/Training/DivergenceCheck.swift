@@ -31,8 +31,8 @@ public enum DivergenceCheck {
 
     static func message(_ what: String, step: Int, learningRate: Float, gradientClip: Float?,
                         lastCheckpoint: String?, clipFlag: String?, anomaly: Anomaly?) -> String {
-        var text = "step \(step): \(what); training stopped without saving this step. "
-        text += lastCheckpoint.map { "The last good checkpoint is \($0), unchanged. " } ?? "No checkpoint was saved before it. "
+        var text = "step \(step): \(what); training stopped without saving this step"
+        text += lastCheckpoint.map { "; the last good checkpoint is \($0), unchanged. " } ?? "; no checkpoint was saved before it. "
         text += "Usual causes: a learning rate too high (now \(learningRate); try --lr \(learningRate / 10))"
         if let clip = gradientClip, clip > 0 {
             text += ", gradients clipped too loosely (now at norm \(clip))"

@@ -17,17 +17,17 @@ public enum AnomalyDetection {
         return first
     }
 
-    static func inspect(_ pointer: UnsafePointer<Float>, count: Int, shape: [Int], op: StaticString, phase: Anomaly.Phase) {
+    static func inspect(_ pointer: UnsafePointer<Float>, count: Int, shape: [Int], op: OpName, phase: Anomaly.Phase) {
         guard first == nil else { return }
         for i in 0..<count where !pointer[i].isFinite {
-            first = Anomaly(op: "\(op)", shape: shape, phase: phase, index: i, value: pointer[i])
+            first = Anomaly(op: op.description, shape: shape, phase: phase, index: i, value: pointer[i])
             return
         }
     }
 
     /// The op's backward step, followed by a check of the gradients it added into.
     static func checkedBackward(
-        _ backward: @escaping (UnsafeMutablePointer<Float>) -> Void, inputs: [Tensor], op: StaticString
+        _ backward: @escaping (UnsafeMutablePointer<Float>) -> Void, inputs: [Tensor], op: OpName
     ) -> (UnsafeMutablePointer<Float>) -> Void {
         let watched = inputs.compactMap { input in input.node.map { (node: $0, shape: input.shape) } }
         return { gradient in
@@ -54,5 +54,19 @@ public struct Anomaly: CustomStringConvertible, Equatable, Sendable {
         case .forward: return "\(op) produced \(value) in its output of shape \(shape) (element \(index))"
         case .backward: return "the backward step of \(op) produced \(value) in the gradient of an input of shape \(shape) (element \(index))"
         }
+    }
+}
+
+/// An op as the user should read it: the function that made the tensor ("matmul(_:)"), or
+/// for the shared elementwise helpers the operation they ran ("log", "divide").
+struct OpName: CustomStringConvertible {
+    let function: StaticString
+    let kind: Any.Type?
+
+    var description: String {
+        guard let kind else { return "\(function)" }
+        var name = String(describing: kind)
+        if name.hasSuffix("Operation") { name.removeLast("Operation".count) }
+        return name.prefix(1).lowercased() + name.dropFirst()
     }
 }
