@@ -23,7 +23,7 @@ final class DivergenceCLITests: XCTestCase {
         let message = plain.stderr.components(separatedBy: "\n").first { $0.hasPrefix("error: ") } ?? ""
         XCTAssertTrue(message.hasPrefix("error: step "), message)
         XCTAssertTrue(message.contains("the last good checkpoint is \(out.path) (step "), message)
-        XCTAssertTrue(message.contains("learning rate too high (now 1e+30"), message)
+        XCTAssertTrue(message.contains("learning rate too high (now "), message)
         XCTAssertTrue(message.contains("gradients not clipped (try --grad-clip 1)"), message)
         XCTAssertTrue(message.contains("Rerun with --detect-anomaly"), message)
 
