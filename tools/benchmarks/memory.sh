@@ -4,17 +4,18 @@
 # schedule). The run's /proc/<pid>/status is read whenever its log reaches another
 # MEMORY_EVERY steps: after warm-up the resident size must stay flat. Prints the resident
 # and peak sizes at step 100 and at the end, and the largest growth between the two.
-# MEMORY_STEPS (default 20000) sets the run length. Writes the samples to
+# MEMORY_STEPS (default 2000; 20000 for the long check) sets the run length. Writes the samples to
 # $MEMORY_SAMPLES (default: a temporary file) as "step rss_kib hwm_kib" lines.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 LOOM=${LOOM:-.build/release/loom}
 CORPUS=${MEMORY_CORPUS:-corpora/kjv.txt}
-STEPS=${MEMORY_STEPS:-20000}
+STEPS=${MEMORY_STEPS:-2000}
 EVERY=${MEMORY_EVERY:-100}
 if [ ! -f "$CORPUS" ]; then echo "memory: $CORPUS missing (run: loom corpora)"; exit 0; fi
 work=$(mktemp -d)
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+pid=""
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 samples=${MEMORY_SAMPLES:-$work/samples}
 : > "$samples"
 
