@@ -19,8 +19,8 @@ extension LoomError {
 func readFileBytes(_ url: URL) throws -> Data {
     guard FileManager.default.fileExists(atPath: url.path) else { throw DataError.missingFile(url) }
     do {
-        return try Data(contentsOf: url)
-    } catch {
-        throw DataError.unreadable(url, error)
+        return Data(try FileBytes.read(url.path))
+    } catch let failure as FileBytes.Failure {
+        throw DataError("\(url.path): cannot read: \(failure.reason)")
     }
 }

@@ -102,9 +102,15 @@ extension Tensor {
     /// input tracks them. `backward` receives the result's gradient and adds into inputs'.
     @inline(__always)
     static func result(
-        shape: [Int], storage: TensorStorage, inputs: [Tensor],
+        shape: [Int], storage: TensorStorage, inputs: [Tensor], op: StaticString = #function, kind: Any.Type? = nil,
         backward: @escaping (UnsafeMutablePointer<Float>) -> Void
     ) -> Tensor {
+        var backward = backward
+        if AnomalyDetection.isEnabled {
+            let name = OpName(function: op, kind: kind)
+            AnomalyDetection.inspect(storage.pointer, count: storage.count, shape: shape, op: name, phase: .forward)
+            backward = AnomalyDetection.checkedBackward(backward, inputs: inputs, op: name)
+        }
         var nodes: [GradNode] = []
         for input in inputs { if let node = input.node { nodes.append(node) } }
         guard !nodes.isEmpty, GradMode.isEnabled else { return Tensor(shape: shape, storage: storage) }

@@ -7,17 +7,17 @@ struct ClassifyCommand: ParsableCommand {
         commandName: "classify",
         abstract: "Label texts with a classifier made by `loom finetune`.",
         discussion: """
-        With --text, prints the label. With --input (label<TAB>text lines), prints the
+        With --text, prints the label. With --input (label<TAB>text lines), prints the \
         accuracy; --json then gives {"accuracy":..,"examples":..}.
         """)
 
-    @Option(help: "The fine-tuned checkpoint directory.")
+    @Option(help: "The checkpoint directory written by `loom finetune`.")
     var checkpoint: String
 
     @Option(help: "One text to label.")
     var text: String?
 
-    @Option(help: "A labelled TSV to score.")
+    @Option(help: "A label<TAB>text file; prints the accuracy on it.")
     var input: String?
 
     @OptionGroup var common: CommonOptions

@@ -13,7 +13,7 @@ struct EvalCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "A GPT checkpoint directory (Loom or Hugging Face GPT-2).")
+    @Option(help: "A language-model checkpoint directory: Loom GPT or LSTM/GRU/RNN (from `loom pretrain`), or a Hugging Face GPT-2 directory.")
     var checkpoint: String
 
     @Option(help: "A UTF-8 text file to evaluate on.")

@@ -9,11 +9,12 @@ struct FinetuneCommand: ParsableCommand {
         commandName: "finetune",
         abstract: "Fine-tune a pretrained GPT into a text classifier (label<TAB>text TSV files).",
         discussion: """
-        Puts a linear head on the pretrained body's last-token (or mean) hidden state and trains
-        both with AdamW (or only the head, with --freeze-body). Texts longer than the context
-        keep their first tokens. After every epoch the accuracy on --val is measured; training
-        stops after --patience epochs without a gain and keeps the best epoch's weights. The
+        Puts a linear head on the pretrained body's last-token (or mean) hidden state and trains \
+        both with AdamW (or only the head, with --freeze-body). Texts longer than the context \
+        keep their first tokens. After every epoch the accuracy on --val is measured; training \
+        stops after --patience epochs without a gain and keeps the best epoch's weights. The \
         fine-tuned checkpoint in --out holds the tokenizer and the label names.
+
         --from-scratch trains the same network from random weights, for comparison.
         """)
 
@@ -32,16 +33,17 @@ struct FinetuneCommand: ParsableCommand {
     @Option(help: "Where to write the fine-tuned checkpoint.")
     var out = "checkpoints/classifier"
 
-    @Option(help: "Passes over the training examples.") var epochs = 5
-    @Option(help: "Peak learning rate (AdamW, cosine decay to a tenth).") var lr: Float = 3e-4
-    @Option(name: .customLong("batch-size"), help: "Examples per step.") var batchSize = 16
-    @Option(help: "Epochs without a better validation accuracy before stopping.") var patience = 2
+    @Option(parsing: .unconditional, help: "Passes over the training examples.") var epochs = 5
+    @Option(parsing: .unconditional, help: "Peak learning rate (AdamW, cosine decay to a tenth).") var lr: Float = 3e-4
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Examples per step.") var batchSize = 16
+    @Option(parsing: .unconditional, help: "Epochs without a better validation accuracy before stopping.") var patience = 2
     @Option(help: "How the hidden states become one vector: last or mean.") var pooling: SequencePooling = .last
     @Flag(name: .customLong("freeze-body"), help: "Train only the head; keep the pretrained weights fixed.") var freezeBody = false
     @Flag(name: .customLong("class-weights"), help: "Weigh classes inversely to their frequency in --train.") var classWeights = false
     @Flag(name: .customLong("from-scratch"), help: "Start the body from random weights instead of the checkpoint's.") var fromScratch = false
     @Flag(help: "Overwrite a checkpoint already in --out.") var force = false
 
+    @OptionGroup var anomaly: AnomalyOptions
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -53,6 +55,7 @@ struct FinetuneCommand: ParsableCommand {
     }
 
     func run() throws {
+        anomaly.apply()
         let output = URL(fileURLWithPath: out)
         if FileManager.default.fileExists(atPath: output.appendingPathComponent("config.json").path), !force {
             throw ValidationError("\(out) already holds a checkpoint; pass --force to overwrite it")
@@ -115,8 +118,12 @@ struct FinetuneCommand: ParsableCommand {
             result["test_accuracy"] = accuracy
             line += String(format: "; test accuracy %.4f", accuracy)
         }
-        if Interrupt.requested { say("interrupted: saved the best weights so far") }
         print(line)
         if common.json { fflush(stdout); Output.json(result) }
+        if Interrupt.requested {
+            say("interrupted: the best weights so far are saved in \(out) and usable by `loom classify`. "
+                + "Fine-tuning has no --resume: run the same command with --force to train again.")
+            throw ExitCode(130)
+        }
     }
 }

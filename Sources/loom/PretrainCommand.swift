@@ -11,15 +11,20 @@ struct PretrainCommand: ParsableCommand {
         commandName: "pretrain",
         abstract: "Pretrain a language model on a text corpus (next-token prediction).",
         discussion: """
-        The corpus is encoded once; its last 10% of tokens is the validation set. Each step
-        draws --batch-size random windows of --context tokens. AdamW (β = 0.9, 0.99; weight
-        decay on matrices only), linear warmup then cosine decay to --min-lr, gradient
-        clipping. Logs `iter N: loss X, time Yms` and `step N: train loss X, val loss Y`;
+        The corpus is encoded once; its last 10% of tokens is the validation set. Each step \
+        draws --batch-size random windows of --context tokens. AdamW (β = 0.9, 0.99; weight \
+        decay on matrices only), linear warmup then cosine decay to --min-lr, gradient \
+        clipping. Logs `iter N: loss X, time Yms` and `step N: train loss X, val loss Y`; \
         writes metrics.jsonl and loss.svg beside the checkpoint in --out.
-        The defaults are nanoGPT's CPU "baby GPT": 4 layers, 4 heads, 128 wide, context 64,
+
+        The defaults are nanoGPT's CPU "baby GPT": 4 layers, 4 heads, 128 wide, context 64, \
         batch 12, lr 1e-3 → 1e-4 over 2000 steps, 100 warmup steps, dropout 0.
-        Ctrl-C finishes the step, saves and exits; --resume then continues the run exactly as
-        if it had never stopped (same command plus --resume; --steps may be raised).
+
+        Ctrl-C (or SIGTERM) finishes the step, saves a checkpoint and exits with status 130; the \
+        same command plus --resume then continues the run exactly as if it had never stopped \
+        (--steps may be raised). A checkpoint is replaced as a whole, so even kill -9 leaves the \
+        last complete one. A loss or gradient that becomes NaN or infinite stops the run with the \
+        step and the last good checkpoint; --detect-anomaly then names the op that made it.
         """)
 
     @Option(help: "Model: gpt, lstm, gru, rnn, or bigram (a one-table model for quick checks).")
@@ -34,40 +39,42 @@ struct PretrainCommand: ParsableCommand {
     @Option(help: "char, bpe (byte-level BPE trained on the corpus), or a tokenizer.json to use.")
     var tokenizer = "char"
 
-    @Option(name: .customLong("vocab-size"), help: "Vocabulary size for --tokenizer bpe (default 1024).")
+    @Option(name: .customLong("vocab-size"), parsing: .unconditional, help: "Vocabulary size for --tokenizer bpe (default 1024).")
     var vocabSize: Int?
 
-    @Option(help: "Context length in tokens (default 64).") var context: Int?
-    @Option(help: "Transformer blocks (default 4).") var layers: Int?
-    @Option(help: "Attention heads (default 4).") var heads: Int?
-    @Option(help: "Embedding width (default 128).") var dim: Int?
-    @Option(help: "Dropout probability (default 0).") var dropout: Float?
-    @Option(name: .customLong("embedding-dim"), help: "Token embedding width of lstm/gru/rnn models (default 64; --dim is their hidden width, default 256).")
+    @Option(parsing: .unconditional, help: "Context length in tokens (default 64).") var context: Int?
+    @Option(parsing: .unconditional, help: "Transformer blocks (default 4).") var layers: Int?
+    @Option(parsing: .unconditional, help: "Attention heads (default 4).") var heads: Int?
+    @Option(parsing: .unconditional, help: "Embedding width (default 128).") var dim: Int?
+    @Option(parsing: .unconditional, help: "Dropout probability (default 0).") var dropout: Float?
+    @Option(name: .customLong("embedding-dim"), parsing: .unconditional, help: "Token embedding width of lstm/gru/rnn models (default 64; --dim is their hidden width, default 256).")
     var embeddingDim: Int?
     @Flag(help: "Biases in linear layers and layer norms (nanoGPT's default is without).") var bias = false
 
-    @Option(name: .customLong("batch-size"), help: "Windows per micro-batch (default 12).") var batchSize: Int?
-    @Option(help: "Optimizer steps in all (default 2000).") var steps: Int?
-    @Option(help: "Peak learning rate (default 1e-3).") var lr: Float?
-    @Option(name: .customLong("min-lr"), help: "Learning rate at the end of the cosine (default 1e-4).") var minLr: Float?
-    @Option(help: "Linear warmup steps (default 100).") var warmup: Int?
-    @Option(name: .customLong("weight-decay"), help: "AdamW decay of matrices (default 0.1).") var weightDecay: Float?
-    @Option(name: .customLong("grad-clip"), help: "Largest gradient norm, 0 for none (default 1.0).") var gradClip: Float?
-    @Option(name: .customLong("grad-accum"), help: "Micro-batches per step (default 1).") var gradAccum: Int?
-    @Option(name: .customLong("eval-every"), help: "Evaluate every N steps, 0 only at the end (default 250).") var evalEvery: Int?
-    @Option(name: .customLong("eval-batches"), help: "Batches per evaluation (default 20; 200 at the end).") var evalBatches: Int?
-    @Option(name: .customLong("final-eval-batches"), help: "Batches for the last evaluation (default 200).") var finalEvalBatches: Int?
-    @Option(name: .customLong("save-every"), help: "Save every N steps, 0 only at the end (default 500).") var saveEvery: Int?
-    @Option(name: .customLong("sample-every"), help: "Print a sample every N steps, 0 never (default 500).") var sampleEvery: Int?
-    @Option(name: .customLong("sample-tokens"), help: "Tokens per sample (default 200).") var sampleTokens: Int?
-    @Option(name: .customLong("log-every"), help: "Print an iter line every N steps (default 10).") var logEvery: Int?
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Windows per micro-batch (default 12).") var batchSize: Int?
+    @Option(parsing: .unconditional, help: "Optimizer steps in all (default 2000).") var steps: Int?
+    @Option(parsing: .unconditional, help: "Peak learning rate (default 1e-3).") var lr: Float?
+    @Option(name: .customLong("min-lr"), parsing: .unconditional, help: "Learning rate at the end of the cosine (default 1e-4).") var minLr: Float?
+    @Option(parsing: .unconditional, help: "Linear warmup steps (default 100).") var warmup: Int?
+    @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "AdamW decay of matrices (default 0.1).") var weightDecay: Float?
+    @Option(name: .customLong("grad-clip"), parsing: .unconditional, help: "Largest gradient norm, 0 for none (default 1.0).") var gradClip: Float?
+    @Option(name: .customLong("grad-accum"), parsing: .unconditional, help: "Micro-batches per step (default 1).") var gradAccum: Int?
+    @Option(name: .customLong("eval-every"), parsing: .unconditional, help: "Evaluate every N steps, 0 only at the end (default 250).") var evalEvery: Int?
+    @Option(name: .customLong("eval-batches"), parsing: .unconditional, help: "Batches per evaluation (default 20; 200 at the end).") var evalBatches: Int?
+    @Option(name: .customLong("final-eval-batches"), parsing: .unconditional, help: "Batches for the last evaluation (default 200).") var finalEvalBatches: Int?
+    @Option(name: .customLong("save-every"), parsing: .unconditional, help: "Save every N steps, 0 only at the end (default 500).") var saveEvery: Int?
+    @Option(name: .customLong("sample-every"), parsing: .unconditional, help: "Print a sample every N steps, 0 never (default 500).") var sampleEvery: Int?
+    @Option(name: .customLong("sample-tokens"), parsing: .unconditional, help: "Tokens per sample (default 200).") var sampleTokens: Int?
+    @Option(name: .customLong("log-every"), parsing: .unconditional, help: "Print an iter line every N steps (default 10).") var logEvery: Int?
 
-    @Option(name: .customLong("time-limit"), help: "Stop after this many seconds of training (final evaluation and checkpoint; resumable).")
+    @Option(name: .customLong("time-limit"), parsing: .unconditional, help: "Stop after this many seconds of training (final evaluation and checkpoint; resumable).")
     var timeLimit: Double?
 
+    @Flag(help: "Replace invalid UTF-8 in the corpus with U+FFFD instead of stopping.") var lossy = false
     @Flag(help: "Continue the run saved in --out.") var resume = false
     @Flag(help: "Overwrite a checkpoint already in --out.") var force = false
 
+    @OptionGroup var anomaly: AnomalyOptions
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -82,7 +89,9 @@ struct PretrainCommand: ParsableCommand {
         }
         guard !(resume && force) else { throw ValidationError("--resume and --force exclude each other") }
         if let timeLimit, !(timeLimit > 0) { throw ValidationError("--time-limit must be positive, got \(timeLimit)") }
-        try trainingOptions(base: PretrainingOptions()).validate()
+        do { try trainingOptions(base: PretrainingOptions()).validate() } catch let error as LoomError {
+            throw ValidationError(error.message)
+        }
     }
 
     /// `base` (the defaults, or a resumed run's settings) with the flags given applied.
@@ -112,14 +121,15 @@ struct PretrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        anomaly.apply()
         let output = URL(fileURLWithPath: out)
-        let hasCheckpoint = FileManager.default.fileExists(atPath: output.appendingPathComponent("config.json").path)
+        let hasCheckpoint = Checkpoint.exists(in: output)
         if hasCheckpoint && !resume && !force {
             throw ValidationError("\(out) already holds a checkpoint; pass --resume to continue it or --force to overwrite it")
         }
         if resume && !hasCheckpoint { throw ValidationError("--resume: \(out) holds no checkpoint (no config.json)") }
 
-        let text = try TextFile.read(corpus)
+        let text = try TextFile.read(corpus, lossy: lossy)
         guard !text.isEmpty else { throw LoomError("\(corpus): the corpus is empty") }
         let tokens = try makeTokenizer(text, output: output)
         let encoded = try TokenData.encode(text, with: tokens)

@@ -7,9 +7,9 @@ struct Seq2SeqEvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Score a trained encoder-decoder on a pair TSV.",
         discussion: """
-        token_error_rate is the edit distance over reference tokens (phone error rate for phone
-        targets, character error rate for character targets); sequence_error_rate is the share
-        of outputs that differ from their reference (word error rate for G2P); bleu is corpus
+        token_error_rate is the edit distance over reference tokens (phone error rate for phone \
+        targets, character error rate for character targets); sequence_error_rate is the share \
+        of outputs that differ from their reference (word error rate for G2P); bleu is corpus \
         BLEU-4 (0-100, sacreBLEU-style, on phones or on punctuation-split words).
         """)
 

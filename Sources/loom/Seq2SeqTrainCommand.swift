@@ -7,11 +7,13 @@ struct Seq2SeqTrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train an encoder-decoder on a `source<TAB>target` file.",
         discussion: """
-        Sources are read as characters; targets as space-separated tokens when they look like
-        phone sequences (most lines hold spaces, every token is at most 4 characters), else as
-        characters. Saves a resumable checkpoint in OUT at every evaluation and the best one by
-        validation loss in OUT/best. Ctrl-C stops at the next step with a checkpoint; run again
-        with --resume to continue.
+        Sources are read as characters; targets as space-separated tokens when they look like \
+        phone sequences (most lines hold spaces, every token is at most 4 characters), else as \
+        characters. Saves a resumable checkpoint in OUT at every evaluation and the best one by \
+        validation loss in OUT/best. Ctrl-C (or SIGTERM) finishes the step, saves a checkpoint \
+        and exits with status 130; the same command plus --resume continues exactly where it \
+        stopped. A NaN or infinite loss stops the run naming the step and the last good \
+        checkpoint; --detect-anomaly then names the op that made it.
         """)
 
     @Option(help: "Training pairs, `source<TAB>target` per line.") var train: String
@@ -20,18 +22,19 @@ struct Seq2SeqTrainCommand: ParsableCommand {
     @Option(help: "Recurrent cell: lstm, gru or rnn.") var cell = Seq2SeqCellKind.lstm
     @Option(help: "Attention: bahdanau (additive), luong (multiplicative) or none.") var attention = AttentionKind.bahdanau
     @Flag(help: "Read the source in both directions.") var bidirectional = false
-    @Option(help: "Training steps (batches).") var steps = 10_000
-    @Option(name: .customLong("batch-size"), help: "Pairs per step.") var batchSize = 64
-    @Option(help: "Peak learning rate (Adam, warmup then cosine decay).") var lr: Float = 2e-3
-    @Option(help: "Hidden size of every recurrent layer.") var dim = 256
-    @Option(name: .customLong("embedding-dim"), help: "Token embedding size.") var embeddingDim = 128
-    @Option(help: "Recurrent layers in the encoder and in the decoder.") var layers = 1
-    @Option(help: "Dropout probability.") var dropout: Float = 0.2
-    @Option(name: .customLong("scheduled-sampling"), help: "Final probability of feeding the model's own prediction (rises linearly from 0).")
+    @Option(parsing: .unconditional, help: "Training steps (batches).") var steps = 10_000
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Pairs per step.") var batchSize = 64
+    @Option(parsing: .unconditional, help: "Peak learning rate (Adam, warmup then cosine decay).") var lr: Float = 2e-3
+    @Option(parsing: .unconditional, help: "Hidden size of every recurrent layer.") var dim = 256
+    @Option(name: .customLong("embedding-dim"), parsing: .unconditional, help: "Token embedding size.") var embeddingDim = 128
+    @Option(parsing: .unconditional, help: "Recurrent layers in the encoder and in the decoder.") var layers = 1
+    @Option(parsing: .unconditional, help: "Dropout probability.") var dropout: Float = 0.2
+    @Option(name: .customLong("scheduled-sampling"), parsing: .unconditional, help: "Final probability of feeding the model's own prediction (rises linearly from 0).")
     var scheduledSampling: Float = 0
-    @Option(name: .customLong("eval-every"), help: "Steps between validation and checkpoint.") var evalEvery = 1000
+    @Option(name: .customLong("eval-every"), parsing: .unconditional, help: "Steps between validation and checkpoint.") var evalEvery = 1000
     @Flag(help: "Continue the run saved in --out.") var resume = false
     @Flag(help: "Overwrite a checkpoint already in --out.") var force = false
+    @OptionGroup var anomaly: AnomalyOptions
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -47,6 +50,7 @@ struct Seq2SeqTrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        anomaly.apply()
         let started = Date()
         let trainRows = try Seq2SeqDataset.read(train)
         let validationRows = try val.map(Seq2SeqDataset.read)

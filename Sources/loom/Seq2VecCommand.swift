@@ -15,8 +15,8 @@ struct Seq2VecCommand: ParsableCommand {
         commandName: "seq2vec",
         abstract: "Train a recurrent text classifier (characters → (bi)LSTM/GRU/RNN → pooling → labels).",
         discussion: """
-        Reads `label<TAB>text` lines. Texts are cut to --max-length characters. Prints the loss
-        every 50 steps, the accuracy on --val after each run and on --test at the end, and saves
+        Reads `label<TAB>text` lines. Texts are cut to --max-length characters. Prints the loss \
+        every 50 steps, the accuracy on --val after each run and on --test at the end, and saves \
         the model to --out (config.json with labels and characters, model.safetensors).
         """)
 

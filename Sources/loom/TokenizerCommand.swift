@@ -28,7 +28,7 @@ struct TokenizerCommonOptions: ParsableArguments {
     @Option(help: "Seed for random choices (tokenizers are deterministic; accepted for uniformity).")
     var seed: UInt64 = 0
 
-    @Option(help: "Threads for training and for encoding long texts (default: all cores).")
+    @Option(help: "Threads for training and for encoding long texts (the default is every core).")
     var threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     func validate() throws {

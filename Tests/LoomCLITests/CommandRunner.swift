@@ -22,8 +22,13 @@ struct CommandRunner {
 
     /// Starts `loom arguments`; `whenStarted` may signal the process while it runs.
     static func run(_ arguments: [String], whenStarted: ((Process) -> Void)? = nil) throws -> Result {
+        try run(executable: binary, arguments, whenStarted: whenStarted)
+    }
+
+    /// Starts another program (a wrapper such as unshare) the same way.
+    static func run(executable: URL, _ arguments: [String], whenStarted: ((Process) -> Void)? = nil) throws -> Result {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable
         process.arguments = arguments
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

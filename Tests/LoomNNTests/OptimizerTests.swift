@@ -178,14 +178,21 @@ final class TrainingGuardTests: XCTestCase {
         XCTAssertEqual(adam.parameterSteps, [1, 2])
     }
 
-    func testDivergenceNamesTheStepAndTheCause() {
+    func testDivergenceNamesTheStepTheCheckpointAndTheCauses() {
         XCTAssertNoThrow(try DivergenceCheck.check(loss: 1.5, gradientNorm: 3, step: 10, learningRate: 1e-3))
-        XCTAssertThrowsError(try DivergenceCheck.check(loss: .nan, step: 120, learningRate: 0.01)) { error in
-            XCTAssertTrue("\(error)".hasPrefix("step 120: loss is nan"), "\(error)")
-            XCTAssertTrue("\(error)".contains("lower learning rate (now 0.01)"), "\(error)")
+        XCTAssertThrowsError(try DivergenceCheck.check(loss: .nan, step: 120, learningRate: 0.01, lastCheckpoint: "out (step 100)")) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.hasPrefix("step 120: the loss became nan; training stopped"), text)
+            XCTAssertTrue(text.contains("the last good checkpoint is out (step 100), unchanged"), text)
+            XCTAssertTrue(text.contains("learning rate too high (now 0.01"), text)
+            XCTAssertTrue(text.contains("gradients not clipped (try --grad-clip 1)"), text)
+            XCTAssertTrue(text.contains("--detect-anomaly"), text)
         }
-        XCTAssertThrowsError(try DivergenceCheck.check(loss: 2, gradientNorm: .infinity, step: 7, learningRate: 0.01)) { error in
-            XCTAssertTrue("\(error)".hasPrefix("step 7: gradient norm is inf (loss 2.0)"), "\(error)")
+        XCTAssertThrowsError(try DivergenceCheck.check(loss: 2, gradientNorm: .infinity, step: 7, learningRate: 0.01, gradientClip: 1)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.hasPrefix("step 7: the gradient norm became inf (loss 2.0)"), text)
+            XCTAssertTrue(text.contains("no checkpoint was saved before it"), text)
+            XCTAssertTrue(text.contains("clipped too loosely (now at norm 1.0)"), text)
         }
     }
 }

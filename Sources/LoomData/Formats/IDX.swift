@@ -40,7 +40,13 @@ public enum IDX {
         guard rows > 0, cols > 0 else {
             throw DataError("\(url.path): image size \(rows)×\(cols) has a zero dimension")
         }
-        let pixels = try body(bytes, headerLength: 16, expected: count * rows * cols, what: "pixel", url: url)
+        // Sizes come from the file: a product past Int.max is a corrupt header, not a trap.
+        let (area, areaOverflow) = rows.multipliedReportingOverflow(by: cols)
+        let (total, totalOverflow) = count.multipliedReportingOverflow(by: area)
+        guard !areaOverflow, !totalOverflow else {
+            throw DataError("\(url.path): header promises \(count) images of \(rows)×\(cols) pixels, more than any file can hold")
+        }
+        let pixels = try body(bytes, headerLength: 16, expected: total, what: "pixel", url: url)
         return (count, rows, cols, pixels)
     }
 

@@ -101,7 +101,8 @@ public final class Pretrainer<Config: ModelConfiguration & Equatable> {
 
     /// Trains until `options.steps`, saving to `directory` every `saveEvery` steps and at
     /// the end. `shouldStop` is polled between steps: the run then saves and throws
-    /// `TrainingInterrupted`. A non-finite loss or gradient stops the run without saving.
+    /// `TrainingInterrupted`. A non-finite loss or gradient stops the run without saving
+    /// (`DivergenceCheck`).
     /// Past `deadline`, the run ends early as if it had reached its last step (final
     /// evaluation and checkpoint), and can be resumed later.
     @discardableResult
@@ -137,11 +138,12 @@ public final class Pretrainer<Config: ModelConfiguration & Equatable> {
                 let (inputs, targets) = data.train.randomBatch(batch: batch, length: length, using: &generator)
                 return model.loss(tokens: inputs, targets: targets, batch: batch, length: length)
             }
-            guard loss.isFinite else { throw nonFinite("loss", value: loss, step: step + 1, directory: directory) }
             let norm = options.gradientClip > 0
                 ? optimizer.clipGradientNorm(maxNorm: options.gradientClip)
                 : clipGradientNorm(optimizer.parameters.map(\.parameter), maxNorm: .infinity)
-            guard norm.isFinite else { throw nonFinite("gradient norm", value: norm, step: step + 1, directory: directory) }
+            try DivergenceCheck.check(loss: loss, gradientNorm: norm, step: step + 1, learningRate: learningRate,
+                                      gradientClip: options.gradientClip,
+                                      lastCheckpoint: lastSavedStep.map { "\(directory.path) (step \($0))" })
             optimizer.step()
             state.step += 1
             state.dataPosition += microBatches
@@ -219,19 +221,12 @@ public final class Pretrainer<Config: ModelConfiguration & Equatable> {
         state.notes[Self.fingerprintNote] = data.train.fingerprint
         state.notes["train_tokens"] = "\(data.train.count)"
         state.notes["val_tokens"] = "\(data.validation.count)"
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try tokenizer.save(to: directory.appendingPathComponent(Self.tokenizerFile).path)
-        try Checkpoint.save(module: model, config: config, to: directory, optimizer: optimizer, trainerState: state)
+        try Checkpoint.save(module: model, config: config, to: directory, optimizer: optimizer, trainerState: state) { staging in
+            try tokenizer.save(to: staging.appendingPathComponent(Self.tokenizerFile).path)
+        }
         try LossPlot.write(from: metrics, to: directory.appendingPathComponent(Self.plotFile))
         lastSavedStep = state.step
         report(.saved(step: state.step, directory: directory))
-    }
-
-    private func nonFinite(_ what: String, value: Float, step: Int, directory: URL) -> LoomError {
-        let last = lastSavedStep.map { "the last good checkpoint is \(directory.path) (step \($0))" }
-            ?? "no checkpoint was saved before it"
-        return LoomError("training \(what) became \(value) at step \(step); stopped without saving that step, and \(last). "
-                         + "Try a lower --lr or a smaller --grad-clip")
     }
 
     /// "n_layer 4 → 6, n_head ..." for two configs, compared field by field as JSON.

@@ -106,9 +106,13 @@ public final class SequenceClassifierTrainer {
                 let loss = classifier.loss(picked.map { train.sequences[$0] }, labels: picked.map { train.labels[$0] },
                                            classWeights: weights)
                 let value = loss.item
-                guard value.isFinite else { throw LoomError("fine-tuning loss became \(value) at step \(step + 1); try a lower --lr") }
                 loss.backward()
-                if options.gradientClip > 0 { optimizer.clipGradientNorm(maxNorm: options.gradientClip) }
+                let norm = options.gradientClip > 0
+                    ? optimizer.clipGradientNorm(maxNorm: options.gradientClip)
+                    : clipGradientNorm(optimizer.parameters.map(\.parameter), maxNorm: .infinity)
+                // Fine-tuning writes its checkpoint only at the end, so none exists yet.
+                try DivergenceCheck.check(loss: value, gradientNorm: norm, step: step + 1,
+                                          learningRate: optimizer.learningRate, gradientClip: options.gradientClip, clipFlag: nil)
                 optimizer.step()
                 step += 1
                 lossSum += Double(value) * Double(picked.count)

@@ -36,6 +36,8 @@ public final class Seq2SeqTrainer {
     let validation: Seq2SeqDataset?
     let optimizer: Adam
     var state: TrainerState
+    /// The step of the checkpoint on disk, named when training diverges.
+    private var lastSavedStep: Int?
 
     public init(model: Seq2SeqModel, vocabularies: Seq2SeqVocabularies, train: Seq2SeqDataset,
                 validation: Seq2SeqDataset?, options: Seq2SeqTrainingOptions) {
@@ -55,6 +57,7 @@ public final class Seq2SeqTrainer {
         try Checkpoint.loadModel(into: model, from: directory)
         try Checkpoint.loadOptimizer(optimizer, from: directory)
         state = try Checkpoint.readTrainerState(from: directory)
+        lastSavedStep = state.step
         if let words = state.notes["model_generator"], let g = Self.generator(words) { model.generator = g }
     }
 
@@ -83,13 +86,13 @@ public final class Seq2SeqTrainer {
                 let sampling = options.samplingProbability * Float(state.step) / Float(max(options.steps, 1))
                 let loss = model.loss(train.batch(batches[index]), samplingProbability: sampling, rng: &samplingGenerator)
                 let value = loss.item
-                guard value.isFinite else {
-                    throw LoomError("training loss became \(value) at step \(state.step); the last good checkpoint is \(directory.path). Try a lower --lr.")
-                }
                 optimizer.zeroGrad()
                 loss.backward()
-                optimizer.clipGradientNorm(maxNorm: options.clipNorm)
+                let norm = optimizer.clipGradientNorm(maxNorm: options.clipNorm)
                 optimizer.learningRate = learningRate(at: state.step)
+                try DivergenceCheck.check(loss: value, gradientNorm: norm, step: state.step + 1,
+                                          learningRate: optimizer.learningRate, gradientClip: options.clipNorm,
+                                          lastCheckpoint: lastSavedStep.map { "\(directory.path) (step \($0))" }, clipFlag: nil)
                 optimizer.step()
                 state.step += 1
                 state.dataPosition = index + 1
@@ -115,16 +118,17 @@ public final class Seq2SeqTrainer {
         if state.bestValidationLoss == nil || validationLoss < state.bestValidationLoss! {
             state.bestValidationLoss = validationLoss
             let best = directory.appendingPathComponent("best")
-            try vocabularies.save(to: best)
-            try Checkpoint.save(module: model, config: model.config, to: best)
+            try Checkpoint.save(module: model, config: model.config, to: best) { try vocabularies.save(to: $0) }
         }
         try save(to: directory)
     }
 
     func save(to directory: URL) throws {
         state.notes["model_generator"] = model.generator.state.map { String($0, radix: 16) }.joined(separator: " ")
-        try vocabularies.save(to: directory)
-        try Checkpoint.save(module: model, config: model.config, to: directory, optimizer: optimizer, trainerState: state)
+        try Checkpoint.save(module: model, config: model.config, to: directory, optimizer: optimizer, trainerState: state) {
+            try vocabularies.save(to: $0)
+        }
+        lastSavedStep = state.step
     }
 
     static func generator(_ words: String) -> RandomGenerator? {

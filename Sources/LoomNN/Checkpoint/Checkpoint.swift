@@ -14,8 +14,10 @@ public protocol ModelConfiguration: Codable {
 ///     optimizer.safetensors  optimizer moments, with step and learning rate in its metadata
 ///     trainer.json           step, generator states, data position, best validation loss
 ///
-/// Each file is written atomically. `config.json` is written last, so a directory whose
-/// first save was interrupted has no config and is not taken for a checkpoint.
+/// A save replaces the whole directory at once (`AtomicDirectory`): a crash or `kill -9`
+/// at any moment leaves the previous complete checkpoint or the new one, never new weights
+/// beside old optimizer state. Files a save does not write (metrics, plots, `best/`) are
+/// carried over. `config.json` is still written last within the new version.
 public enum Checkpoint {
     public static let loomVersion = LoomVersion.string
     public static let configFile = "config.json"
@@ -23,21 +25,39 @@ public enum Checkpoint {
     public static let optimizerFile = "optimizer.safetensors"
     public static let trainerFile = "trainer.json"
 
+    /// Saves the checkpoint; `alongside` writes further files (a tokenizer, vocabularies)
+    /// into the new version before it replaces the old one. Write them with `AtomicFile`.
     public static func save<Config: ModelConfiguration>(
         module: Module, config: Config, to directory: URL,
-        optimizer: Optimizer? = nil, trainerState: TrainerState? = nil
+        optimizer: Optimizer? = nil, trainerState: TrainerState? = nil,
+        alongside: (URL) throws -> Void = { _ in }
     ) throws {
-        do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
-            throw LoomError("cannot create checkpoint directory \(directory.path): \(error.localizedDescription)")
+        try AtomicDirectory.replace(directory) { staging in
+            try alongside(staging)
+            let weights = SafeTensors(tensors: module.stateDict(), metadata: ["format": "pt", "kind": Config.kind])
+            try weights.write(to: staging.appendingPathComponent(modelFile))
+            // Without optimizer or trainer state, a carried-over one from an older save would
+            // pair new weights with old moments; such a checkpoint is simply not resumable.
+            if let optimizer {
+                try optimizer.saveState(to: staging.appendingPathComponent(optimizerFile))
+            } else {
+                unlink(staging.appendingPathComponent(optimizerFile).path)
+            }
+            if let trainerState {
+                let data = try JSONEncoder.sorted.encode(trainerState)
+                try AtomicFile.write(data, to: staging.appendingPathComponent(trainerFile))
+            } else {
+                unlink(staging.appendingPathComponent(trainerFile).path)
+            }
+            try AtomicFile.write(try configData(config), to: staging.appendingPathComponent(configFile))
         }
-        let weights = SafeTensors(tensors: module.stateDict(), metadata: ["format": "pt", "kind": Config.kind])
-        try weights.write(to: directory.appendingPathComponent(modelFile))
-        if let optimizer { try optimizer.saveState(to: directory.appendingPathComponent(optimizerFile)) }
-        if let trainerState {
-            let data = try JSONEncoder.sorted.encode(trainerState)
-            try AtomicFile.write(data, to: directory.appendingPathComponent(trainerFile))
-        }
-        try AtomicFile.write(try configData(config), to: directory.appendingPathComponent(configFile))
+    }
+
+    /// Whether `directory` holds a checkpoint (a config.json), after repairing what an
+    /// interrupted save may have left beside it.
+    public static func exists(in directory: URL) -> Bool {
+        AtomicDirectory.recover(directory)
+        return FileManager.default.fileExists(atPath: directory.appendingPathComponent(configFile).path)
     }
 
     /// The config's own fields plus `kind` and `loom_version`, in one flat object.
@@ -104,12 +124,25 @@ public enum Checkpoint {
     }
 
     private static func configObject(in directory: URL) throws -> ([String: Any], String) {
+        AtomicDirectory.recover(directory)
         let path = directory.appendingPathComponent(configFile).path
         let data = try readFile(path)
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw LoomError("\(path): not a JSON object")
         }
+        if let written = object["loom_version"] as? String, isNewer(written, than: loomVersion) {
+            throw LoomError("\(path): the checkpoint was written by Loom \(written), newer than this Loom \(loomVersion); "
+                            + "its format may hold what this version cannot read. Use Loom \(written) or later")
+        }
         return (object, path)
+    }
+
+    /// Whether version `a` ("1.2.0") has a greater major or minor number than `b`; patch
+    /// releases keep the checkpoint format.
+    static func isNewer(_ a: String, than b: String) -> Bool {
+        func parts(_ v: String) -> [Int] { v.split(separator: ".").prefix(2).map { Int($0.prefix(while: \.isNumber)) ?? 0 } }
+        let x = parts(a) + [0, 0], y = parts(b) + [0, 0]
+        return (x[0], x[1]) > (y[0], y[1])
     }
 
     static func decode<T: Decodable>(_ type: T.Type, from data: Data, file: String) throws -> T {

@@ -94,7 +94,7 @@ private func binaryBackward<Op: BinaryOperation>(
 private func binaryOp<Op: BinaryOperation>(_ a: Tensor, _ b: Tensor, _ op: Op.Type) -> Tensor {
     let plan = BroadcastPlan(a.shape, b.shape)
     let out = binaryForward(a, b, plan, op)
-    return Tensor.result(shape: plan.outShape, storage: out, inputs: [a, b]) { g in
+    return Tensor.result(shape: plan.outShape, storage: out, inputs: [a, b], kind: op) { g in
         if let ga = a.gradBuffer() { binaryBackward(plan, gradOut: g, a, b, into: ga, targetIsA: true, op) }
         if let gb = b.gradBuffer() { binaryBackward(plan, gradOut: g, a, b, into: gb, targetIsA: false, op) }
     }

@@ -7,7 +7,7 @@ extension Tensor {
         let out = TensorStorage(count: count)
         let x = pointer, o = out.pointer
         Parallel.forRanges(count) { r in for i in r { o[i] = op.apply(x[i]) } }
-        return Tensor.result(shape: shape, storage: out, inputs: [self]) { [self, out] g in
+        return Tensor.result(shape: shape, storage: out, inputs: [self], kind: Op.self) { [self, out] g in
             let o = out.pointer
             guard let gx = self.gradBuffer() else { return }
             Parallel.forRanges(self.count) { r in for i in r { gx[i] += g[i] * op.derivative(x[i], o[i]) } }
@@ -23,7 +23,7 @@ extension Tensor {
         let out = TensorStorage(count: count)
         let x = pointer, o = out.pointer
         Parallel.forRanges(count) { r in forward(x + r.lowerBound, o + r.lowerBound, r.count) }
-        return Tensor.result(shape: shape, storage: out, inputs: [self]) { [self, out] g in
+        return Tensor.result(shape: shape, storage: out, inputs: [self], kind: Op.self) { [self, out] g in
             let o = out.pointer
             guard let gx = self.gradBuffer() else { return }
             Parallel.forRanges(self.count) { r in for i in r { gx[i] += g[i] * op.derivative(x[i], o[i]) } }

@@ -85,6 +85,11 @@ public enum ARPAFormat {
                 throw fail("malformed count line '\(line)'")
             }
             guard k == declared.count + 1 else { throw fail("expected ngram \(declared.count + 1)=, got '\(line)'") }
+            // Each n-gram is a line, so a larger count is a corrupt header; tables are sized
+            // from it, and must not be sized from a number the file cannot back.
+            guard count <= lines.count else {
+                throw fail("'\(line)' declares more \(k)-grams than the file has lines (\(lines.count))")
+            }
             declared.append(count)
             index += 1
         }

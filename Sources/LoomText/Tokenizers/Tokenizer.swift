@@ -1,4 +1,5 @@
 import Foundation
+import LoomCore
 
 /// Turns text into integer ids and back.
 ///
@@ -76,11 +77,8 @@ public enum TokenizerFile {
     }
 }
 
-/// Writes `contents` to `path` through a temporary file in the same directory and a rename.
+/// Writes `contents` to `path` through a flushed temporary file in the same directory and a
+/// rename, so a tokenizer inside a checkpoint is never half written.
 func writeAtomically(_ contents: String, to path: String) throws {
-    do {
-        try Data(contents.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-    } catch {
-        throw TextFileError(path: path, reason: "cannot write: \(error.localizedDescription)")
-    }
+    try AtomicFile.write(contents, to: URL(fileURLWithPath: path))
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LoomCore
 
 /// Input bytes that are not well-formed UTF-8, with the place of the first bad sequence.
 public struct InvalidUTF8Error: Error, Equatable, CustomStringConvertible {
@@ -106,9 +107,8 @@ public enum TextFile {
             throw TextFileError(path: path, reason: "no such file")
         }
         if isDirectory.boolValue { throw TextFileError(path: path, reason: "is a directory") }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TextFileError(path: path, reason: "permission denied or unreadable")
+        do { return try FileBytes.read(path) } catch let failure as FileBytes.Failure {
+            throw TextFileError(path: path, reason: "cannot read: \(failure.reason)")
         }
-        return [UInt8](data)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Loom
 import Foundation
 
 /// Flags every verb takes.
@@ -14,8 +15,7 @@ struct CommonOptions: ParsableArguments {
 /// unless the user asked to resume it or to overwrite it.
 func prepareOutputDirectory(_ path: String, resume: Bool, force: Bool) throws -> URL {
     let url = URL(fileURLWithPath: path)
-    let config = url.appendingPathComponent("config.json")
-    let exists = FileManager.default.fileExists(atPath: config.path)
+    let exists = Checkpoint.exists(in: url)
     if exists && !resume && !force {
         throw ValidationError("\(path) already holds a checkpoint; pass --resume to continue it or --force to overwrite it")
     }

@@ -46,15 +46,14 @@ public enum ClassifierCheckpoint {
     }
 
     public static func save(_ classifier: SequenceClassifier, body: Body, to directory: URL) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try body.tokenizer.save(to: directory.appendingPathComponent("tokenizer.json").path)
+        let writeTokenizer: (URL) throws -> Void = { try body.tokenizer.save(to: $0.appendingPathComponent("tokenizer.json").path) }
         switch body.configuration {
         case let .gpt(config):
             let saved = SequenceClassifierConfig(body: config, labels: classifier.labels, pooling: classifier.pooling)
-            try Checkpoint.save(module: classifier, config: saved, to: directory)
+            try Checkpoint.save(module: classifier, config: saved, to: directory, alongside: writeTokenizer)
         case let .bigram(config):
             let saved = SequenceClassifierConfig(body: config, labels: classifier.labels, pooling: classifier.pooling)
-            try Checkpoint.save(module: classifier, config: saved, to: directory)
+            try Checkpoint.save(module: classifier, config: saved, to: directory, alongside: writeTokenizer)
         }
     }
 
