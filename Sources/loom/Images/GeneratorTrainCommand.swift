@@ -131,7 +131,7 @@ struct GeneratorTrainCommand: ParsableCommand {
             switch event {
             case let .step(step, total, losses):
                 for (name, value) in losses {
-                    if sums[name] == nil { order.append(name) }
+                    if !order.contains(name) { order.append(name) }
                     sums[name, default: 0] += Double(value)
                     last[name] = value
                 }

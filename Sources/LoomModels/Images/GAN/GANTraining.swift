@@ -135,6 +135,7 @@ public final class GANTrainer: ImageGeneratorTraining {
 public struct GANSampler: ImageGeneratorSampler {
     public static let kind = GANConfig.kind
     public let generator: DCGANGenerator
+    /// Images generated per forward pass; it changes results only by rounding.
     public var chunk = 500
 
     public init(generator: DCGANGenerator) {

@@ -6,7 +6,7 @@ import LoomTensor
 public struct VAESampler: ImageGeneratorSampler {
     public static let kind = VAEConfig.kind
     public let model: VAE
-    /// Images decoded per forward pass; the results do not depend on it.
+    /// Images decoded per forward pass; it changes results only by rounding.
     public var chunk = 500
 
     public init(model: VAE) {
