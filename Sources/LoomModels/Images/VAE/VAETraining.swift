@@ -92,10 +92,3 @@ public final class VAETrainer: ImageGeneratorTraining {
         try Checkpoint.save(module: model, config: model.config, to: directory, optimizer: optimizer, trainerState: state)
     }
 }
-
-/// Refuses training images whose shape differs from the checkpoint's.
-func checkShape(_ channels: Int, _ height: Int, _ width: Int, of data: ImageDataset, checkpoint: URL) throws {
-    guard (channels, height, width) == (data.channels, data.height, data.width) else {
-        throw LoomError("\(checkpoint.path): checkpoint is for \(channels)×\(height)×\(width) images, the data has \(data.channels)×\(data.height)×\(data.width)")
-    }
-}
