@@ -11,6 +11,9 @@ public struct ImageGeneratorOptions: Codable, Equatable {
     public var flips = false
     /// Steps between checkpoints; a checkpoint is also written at the end and on interrupt.
     public var saveEvery = 500
+    /// Model-specific values by name ("beta" and "kl_warmup" for the VAE, "label_smoothing"
+    /// for the GAN); a model ignores names it does not use.
+    public var settings: [String: Float] = [:]
 
     public init() {}
 }

@@ -1,0 +1,157 @@
+import ArgumentParser
+import Foundation
+import Loom
+
+struct GeneratorTrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train an image generator (vae, gan or diffusion) on Fashion-MNIST-style images.",
+        discussion: """
+        Saves a checkpoint to --out every --save-every steps, at the end, and on Ctrl-C
+        (then exits 130); run the same command with --resume to continue to --steps.
+        Model flags: --beta, --kl-warmup (vae); --label-smoothing (gan); --latent (vae, gan).
+        """)
+
+    @Option(help: "Generator: \(GeneratorKinds.names.joined(separator: ", ")).")
+    var model: String
+
+    @Option(help: "Directory with the Fashion-MNIST IDX files.")
+    var data = "corpora/fashion-mnist"
+
+    @Option(help: "Checkpoint directory to write.")
+    var out: String
+
+    @Option(help: "Training steps (one batch each).")
+    var steps = 5000
+
+    @Option(name: .customLong("batch-size"), help: "Images per step.")
+    var batchSize = 64
+
+    @Option(help: "Learning rate of Adam (default: 1e-3 for vae, 2e-4 for gan).")
+    var lr: Float?
+
+    @Option(name: .customLong("save-every"), help: "Steps between checkpoints.")
+    var saveEvery = 500
+
+    @Option(help: "Use only the first N training images: for quick trials.")
+    var limit: Int?
+
+    @Flag(help: "Mirror training images left-right at random.")
+    var flips = false
+
+    @Option(help: "vae: weight of the KL term after warm-up.")
+    var beta: Float?
+
+    @Option(name: .customLong("kl-warmup"), help: "vae: steps over which the KL weight rises from 0 to beta.")
+    var klWarmup: Int?
+
+    @Option(name: .customLong("label-smoothing"), help: "gan: one-sided label smoothing (real target 1 - this).")
+    var labelSmoothing: Float?
+
+    @Option(help: "vae, gan: size of the latent code.")
+    var latent: Int?
+
+    @Flag(help: "Continue the run saved in --out.")
+    var resume = false
+
+    @Flag(help: "Overwrite a checkpoint already in --out.")
+    var force = false
+
+    @OptionGroup var common: CommonOptions
+
+    var settings: [String: Float] {
+        var result: [String: Float] = [:]
+        if let beta { result["beta"] = beta }
+        if let klWarmup { result["kl_warmup"] = Float(klWarmup) }
+        if let labelSmoothing { result["label_smoothing"] = labelSmoothing }
+        if let latent { result["latent"] = Float(latent) }
+        return result
+    }
+
+    func validate() throws {
+        let kind = try GeneratorKinds.lookup(model, where: "--model")
+        guard steps > 0 else { throw ValidationError("--steps must be positive, got \(steps)") }
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
+        guard saveEvery > 0 else { throw ValidationError("--save-every must be positive, got \(saveEvery)") }
+        if let lr { guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive, got \(lr)") } }
+        if let limit { guard limit > 0 else { throw ValidationError("--limit must be positive, got \(limit)") } }
+        if let beta { guard beta >= 0, beta.isFinite else { throw ValidationError("--beta must be zero or more, got \(beta)") } }
+        if let klWarmup { guard klWarmup >= 0 else { throw ValidationError("--kl-warmup must be zero or more, got \(klWarmup)") } }
+        if let labelSmoothing {
+            guard labelSmoothing >= 0, labelSmoothing < 1 else { throw ValidationError("--label-smoothing must lie in [0, 1), got \(labelSmoothing)") }
+        }
+        if let latent { guard latent > 0 else { throw ValidationError("--latent must be positive, got \(latent)") } }
+        let flags = ["beta": "--beta", "kl_warmup": "--kl-warmup", "label_smoothing": "--label-smoothing", "latent": "--latent"]
+        if let unused = settings.keys.sorted().first(where: { !kind.settingNames.contains($0) }) {
+            throw ValidationError("\(flags[unused]!) does not apply to --model \(model)")
+        }
+        guard !(resume && force) else { throw ValidationError("--resume and --force exclude each other") }
+    }
+
+    func run() throws {
+        let kind = try GeneratorKinds.lookup(model, where: "--model")
+        var trainSet = try FashionMNIST.load(directory: URL(fileURLWithPath: data), split: .train)
+        guard trainSet.rows % 4 == 0 && trainSet.cols % 4 == 0 else {
+            throw LoomError("\(data): images are \(trainSet.rows)×\(trainSet.cols); the \(model) generator needs sides divisible by 4")
+        }
+        if let limit, limit < trainSet.count {
+            let size = trainSet.rows * trainSet.cols
+            trainSet = LabeledImages(count: limit, rows: trainSet.rows, cols: trainSet.cols,
+                                     pixels: Array(trainSet.pixels.prefix(limit * size)), labels: Array(trainSet.labels.prefix(limit)))
+        }
+        let output = try prepareOutputDirectory(out, resume: resume, force: force)
+        if resume {
+            let saved = try Checkpoint.kind(in: output)
+            guard saved == model else { throw ValidationError("--resume: \(out) holds a '\(saved)' checkpoint, not '\(model)'") }
+        }
+        let train = ImageDataset(trainSet)
+        var options = ImageGeneratorOptions()
+        options.steps = steps
+        options.batchSize = batchSize
+        options.learningRate = lr ?? kind.learningRate
+        options.seed = common.seed
+        options.flips = flips
+        options.saveEvery = saveEvery
+        options.settings = settings
+        Output.info("data: \(train.count) training images of \(train.height)×\(train.width)")
+
+        let trainer = resume ? try kind.training.resume(from: output, train: train, options: options)
+                             : kind.training.init(train: train, options: options)
+        if resume { Output.info("resumed \(out) at step \(trainer.step)") }
+        guard trainer.step < steps else {
+            throw ValidationError("--steps \(steps): the checkpoint in \(out) is already at step \(trainer.step); pass a larger --steps")
+        }
+        let startStep = trainer.step
+        Interrupt.install()
+        let started = Date()
+        let progress = ProgressBar(total: steps, label: "train \(model)")
+        var sums: [String: Double] = [:], order: [String] = [], counted = 0
+        var last: [String: Float] = [:]
+        try trainer.run(saveTo: output, shouldStop: { Interrupt.requested }) { event in
+            switch event {
+            case let .step(step, total, losses):
+                for (name, value) in losses {
+                    if !order.contains(name) { order.append(name) }
+                    sums[name, default: 0] += Double(value)
+                    last[name] = value
+                }
+                counted += 1
+                progress.update(step, suffix: losses.map { String(format: "%@ %.4f", $0.name, $0.value) }.joined(separator: ", "))
+                if step % 100 == 0 || step == total {
+                    let means = order.map { String(format: "%@ %.4f", $0, sums[$0]! / Double(counted)) }.joined(separator: ", ")
+                    Output.info("step \(step): \(means)")
+                    sums.removeAll(); counted = 0
+                }
+            case let .saved(step, directory):
+                Output.info("step \(step): saved \(directory.path)")
+            }
+        }
+        let seconds = Date().timeIntervalSince(started)
+        let rate = Double(trainer.step - startStep) / max(seconds, 1e-9)
+        print(String(format: "trained %@ to step %d in %.0f s (%.2f steps/s); checkpoint %@", model, trainer.step, seconds, rate, out))
+        if common.json {
+            Output.json(["model": model, "steps": trainer.step, "seconds": seconds, "steps_per_second": rate,
+                         "losses": last.mapValues { Double($0) }, "checkpoint": output.path])
+        }
+    }
+}
