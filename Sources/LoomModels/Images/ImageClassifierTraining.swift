@@ -85,11 +85,10 @@ public final class ImageClassifierTrainer {
                 let (images, labels) = train.batch(indices, flips: flips)
                 let loss = model(images).crossEntropy(targets: labels)
                 let value = loss.item
-                guard value.isFinite else {
-                    throw LoomError("training loss became \(value) at step \(state.step); the last good checkpoint is \(directory.path). Try a lower --lr.")
-                }
                 optimizer.zeroGrad()
                 loss.backward()
+                try DivergenceCheck.check(loss: value, step: state.step + 1, learningRate: learningRate(at: state.step),
+                                          lastCheckpoint: DivergenceCheck.lastCheckpoint(in: directory), clipFlag: nil)
                 optimizer.learningRate = learningRate(at: state.step)
                 optimizer.step()
                 state.step += 1

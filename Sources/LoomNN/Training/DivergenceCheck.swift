@@ -1,3 +1,4 @@
+import Foundation
 import LoomTensor
 
 /// Stops a run whose loss or gradients stopped being numbers, with a message that says
@@ -46,5 +47,11 @@ public enum DivergenceCheck {
             text += " Rerun with --detect-anomaly to name the op that first produced it."
         }
         return text
+    }
+
+    /// `directory` as `lastCheckpoint` names it when it holds a saved checkpoint, else nil.
+    public static func lastCheckpoint(in directory: URL) -> String? {
+        FileManager.default.fileExists(atPath: directory.appendingPathComponent(Checkpoint.configFile).path)
+            ? directory.path : nil
     }
 }

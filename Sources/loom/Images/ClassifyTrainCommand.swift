@@ -7,9 +7,9 @@ struct ClassifyTrainCommand: ParsableCommand {
         commandName: "classify-train",
         abstract: "Train the convolutional image classifier (the judge that scores generated images).",
         discussion: """
-        Holds out about 10% of the training images (chosen by a hash of their index) for
-        validation, saves a resumable checkpoint after every epoch and the best one by
-        validation accuracy in OUT/best, then reports accuracy on the test images.
+        Holds out about 10% of the training images (chosen by a hash of their index) for \
+        validation, saves a resumable checkpoint after every epoch and the best one by \
+        validation accuracy in OUT/best, then reports accuracy on the test images. \
         Ctrl-C stops at the next step with a checkpoint; run again with --resume to continue.
         """)
 
@@ -37,6 +37,7 @@ struct ClassifyTrainCommand: ParsableCommand {
     @Flag(help: "Overwrite a checkpoint already in --out.")
     var force = false
 
+    @OptionGroup var anomaly: AnomalyOptions
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -48,6 +49,7 @@ struct ClassifyTrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        anomaly.apply()
         let started = Date()
         let directory = URL(fileURLWithPath: data)
         let trainSet = try FashionMNIST.load(directory: directory, split: .train)

@@ -12,9 +12,9 @@ struct GeneratorSampleCommand: ParsableCommand {
         abstract: "Write images from a trained generator as one PNG grid.",
         discussion: """
         --mode sample (any generator): COUNT new images.
-        --mode reconstruct (vae): COUNT test images from --data, each grid row of originals
+        --mode reconstruct (vae): COUNT test images from --data, each grid row of originals \
         followed by a row of their reconstructions.
-        --mode interpolate (vae): COUNT rows, each decoding --columns codes on the line
+        --mode interpolate (vae): COUNT rows, each decoding --columns codes on the line \
         between the codes of two test images.
         """)
 

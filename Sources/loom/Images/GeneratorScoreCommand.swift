@@ -11,11 +11,11 @@ struct GeneratorScoreCommand: ParsableCommand {
         commandName: "score",
         abstract: "Score a generator with the judge network: judge-FID, class histogram, confidence.",
         discussion: """
-        Embeds the 10,000 test images and COUNT generated images with the judge's penultimate
-        layer and reports the Fréchet distance between the two Gaussians (judge-FID, lower is
-        better), how many samples the judge puts in each class, and its mean confidence.
-        Instead of --checkpoint, --reference train scores COUNT training images (the floor a
-        perfect generator would reach) and --reference noise COUNT images of uniform noise
+        Embeds the 10,000 test images and COUNT generated images with the judge's penultimate \
+        layer and reports the Fréchet distance between the two Gaussians (judge-FID, lower is \
+        better), how many samples the judge puts in each class, and its mean confidence. \
+        Instead of --checkpoint, --reference train scores COUNT training images (the floor a \
+        perfect generator would reach) and --reference noise COUNT images of uniform noise \
         (a ceiling).
         """)
 

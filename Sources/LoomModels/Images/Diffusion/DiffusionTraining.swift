@@ -61,7 +61,8 @@ public final class DiffusionTrainer: ImageGeneratorTraining {
     }
 
     /// One optimization step on a batch drawn from `generator`; returns the loss.
-    func trainingStep(generator: inout RandomGenerator) throws -> Float {
+    /// `lastCheckpoint` is named when the step diverges.
+    func trainingStep(generator: inout RandomGenerator, lastCheckpoint: String? = nil) throws -> Float {
         let batch = options.batchSize
         let indices = (0..<batch).map { _ in generator.nextInt(below: train.count) }
         let flips = options.flips ? indices.map { _ in generator.nextFloat() < 0.5 } : nil
@@ -80,11 +81,11 @@ public final class DiffusionTrainer: ImageGeneratorTraining {
                                timesteps: timesteps.map(Float.init), labels: labels)
         let loss = Loss.mse(prediction, noise)
         let value = loss.item
-        guard value.isFinite else {
-            throw LoomError("diffusion training loss became \(value) at step \(state.step); try a lower learning rate")
-        }
         optimizer.zeroGrad()
         loss.backward()
+        try DivergenceCheck.check(loss: value, step: state.step + 1, learningRate: learningRate(at: state.step),
+                                  gradientClip: config.gradientClip, lastCheckpoint: lastCheckpoint,
+                                  clipFlag: nil)
         if config.gradientClip > 0 { clipGradientNorm(model.parameters, maxNorm: config.gradientClip) }
         optimizer.learningRate = learningRate(at: state.step)
         optimizer.step()
@@ -100,7 +101,7 @@ public final class DiffusionTrainer: ImageGeneratorTraining {
                 try save(to: directory)
                 throw TrainingInterrupted(step: state.step, directory: directory)
             }
-            let loss = try trainingStep(generator: &generator)
+            let loss = try trainingStep(generator: &generator, lastCheckpoint: DivergenceCheck.lastCheckpoint(in: directory))
             state.step += 1
             state.generator = generator
             report(.step(step: state.step, totalSteps: options.steps, losses: [("loss", loss)]))

@@ -101,9 +101,9 @@ public final class GANTrainer: ImageGeneratorTraining {
                 throw TrainingInterrupted(step: step, directory: directory)
             }
             let result = trainStep()
-            guard result.discriminator.isFinite && result.generator.isFinite else {
-                throw LoomError("GAN losses became \(result.discriminator), \(result.generator) at step \(step); the last good checkpoint is \(directory.path). Try a lower --lr.")
-            }
+            try DivergenceCheck.check(loss: result.discriminator + result.generator, step: step,
+                                      learningRate: options.learningRate,
+                                      lastCheckpoint: DivergenceCheck.lastCheckpoint(in: directory), clipFlag: nil)
             report(.step(step: step, totalSteps: options.steps,
                          losses: [("d_loss", result.discriminator), ("g_loss", result.generator),
                                   ("d_real", result.realScore), ("d_fake", result.fakeScore)]))

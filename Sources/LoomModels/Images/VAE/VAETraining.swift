@@ -72,9 +72,8 @@ public final class VAETrainer: ImageGeneratorTraining {
                 throw TrainingInterrupted(step: step, directory: directory)
             }
             let losses = trainStep()
-            guard losses.total.isFinite else {
-                throw LoomError("VAE loss became \(losses.total) at step \(step); the last good checkpoint is \(directory.path). Try a lower --lr.")
-            }
+            try DivergenceCheck.check(loss: losses.total, step: step, learningRate: options.learningRate,
+                                      lastCheckpoint: DivergenceCheck.lastCheckpoint(in: directory), clipFlag: nil)
             report(.step(step: step, totalSteps: options.steps,
                          losses: [("loss", losses.total), ("recon", losses.reconstruction), ("kl", losses.kl)]))
             if step % options.saveEvery == 0 && step < options.steps {
