@@ -47,7 +47,7 @@ final class FinetuneResumeCLITests: XCTestCase {
         let (train, validation) = try writeExamples(corpus: corpus, in: root)
         func arguments(_ out: URL) -> [String] {
             ["finetune", "--checkpoint", body.path, "--train", train.path, "--val", validation.path, "--out", out.path,
-             "--epochs", "12", "--patience", "12", "--batch-size", "8", "--lr", "1e-3", "--seed", "5"]
+             "--epochs", "30", "--patience", "30", "--batch-size", "8", "--lr", "1e-3", "--seed", "5"]
         }
         let straight = root.appendingPathComponent("straight"), stopped = root.appendingPathComponent("stopped")
         let whole = try CommandRunner.run(arguments(straight))

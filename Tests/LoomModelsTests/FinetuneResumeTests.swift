@@ -37,6 +37,13 @@ final class FinetuneResumeTests: XCTestCase {
         Dictionary(uniqueKeysWithValues: classifier.stateDict().map { ($0.0, $0.1.scalars.map(\.bitPattern)) })
     }
 
+    func optimizerBytes(_ trainer: SequenceClassifierTrainer, _ directory: URL) throws -> Data {
+        let url = directory.appendingPathComponent("compare-optimizer.safetensors")
+        try trainer.optimizer.saveState(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        return try Data(contentsOf: url)
+    }
+
     func testStoppedRunResumesToTheSameWeights() throws {
         let bodyDirectory = try FinetuneTests.pretrainedCheckpoint("finetune-resume-body", dropout: 0.1)
         let saved = PretrainingFixtures.directory("finetune-resume-saved")
@@ -63,6 +70,10 @@ final class FinetuneResumeTests: XCTestCase {
                 XCTAssertEqual(run.trainer.state.step, straight.trainer.state.step)
                 XCTAssertEqual(run.trainer.bestEpoch, straight.trainer.bestEpoch)
                 XCTAssertEqual(weights(run.classifier), weights(straight.classifier), "resumed weights differ from the straight run's")
+                // The classifier ends with the best epoch's weights; the optimizer's moments
+                // record the whole run up to its last step.
+                XCTAssertEqual(try optimizerBytes(run.trainer, saved), try optimizerBytes(straight.trainer, saved),
+                               "resumed optimizer state differs from the straight run's")
             } else {
                 XCTAssertTrue(run.trainer.wasInterrupted)
                 XCTAssertEqual(run.trainer.state.step, stopAt)
