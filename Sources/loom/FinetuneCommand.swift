@@ -16,6 +16,11 @@ struct FinetuneCommand: ParsableCommand {
         fine-tuned checkpoint in --out holds the tokenizer and the label names.
 
         --from-scratch trains the same network from random weights, for comparison.
+
+        Ctrl-C (or SIGTERM) finishes the step, saves a resumable checkpoint in --out (current \
+        weights, optimizer, trainer.json and the best epoch's weights so far in best.safetensors) \
+        and exits with status 130; the same command plus --resume then continues the run and \
+        ends with exactly the weights of a run that never stopped.
         """)
 
     @Option(help: "The pretrained checkpoint (a Loom GPT checkpoint or a Hugging Face GPT-2 directory).")
@@ -42,6 +47,7 @@ struct FinetuneCommand: ParsableCommand {
     @Flag(name: .customLong("class-weights"), help: "Weigh classes inversely to their frequency in --train.") var classWeights = false
     @Flag(name: .customLong("from-scratch"), help: "Start the body from random weights instead of the checkpoint's.") var fromScratch = false
     @Flag(help: "Overwrite a checkpoint already in --out.") var force = false
+    @Flag(help: "Continue the interrupted run saved in --out (same command and flags).") var resume = false
 
     @OptionGroup var anomaly: AnomalyOptions
     @OptionGroup var common: CommonOptions
@@ -51,15 +57,18 @@ struct FinetuneCommand: ParsableCommand {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive, got \(lr)") }
         guard patience > 0 else { throw ValidationError("--patience must be positive, got \(patience)") }
+        guard !(resume && force) else { throw ValidationError("--resume and --force exclude each other") }
         guard !(freezeBody && fromScratch) else { throw ValidationError("--freeze-body with --from-scratch would train a head on random features") }
     }
 
     func run() throws {
         anomaly.apply()
         let output = URL(fileURLWithPath: out)
-        if FileManager.default.fileExists(atPath: output.appendingPathComponent("config.json").path), !force {
-            throw ValidationError("\(out) already holds a checkpoint; pass --force to overwrite it")
+        let hasCheckpoint = Checkpoint.exists(in: output)
+        if hasCheckpoint, !force, !resume {
+            throw ValidationError("\(out) already holds a checkpoint; pass --resume to continue it or --force to overwrite it")
         }
+        if resume, !hasCheckpoint { throw ValidationError("--resume: \(out) holds no checkpoint (no config.json)") }
         let body = try ClassifierCheckpoint.loadBody(from: URL(fileURLWithPath: checkpoint), randomInitialization: fromScratch,
                                                      seed: common.seed)
         let trainExamples = try LabelledText.read(path: train)
@@ -85,6 +94,15 @@ struct FinetuneCommand: ParsableCommand {
         options.classWeights = classWeights
         options.seed = common.seed
         let trainer = SequenceClassifierTrainer(classifier: classifier, train: trainSet, validation: validationSet, options: options)
+        trainer.settings["checkpoint"] = URL(fileURLWithPath: checkpoint).standardizedFileURL.path
+        trainer.settings["pooling"] = pooling.rawValue
+        trainer.settings["freeze-body"] = "\(freezeBody)"
+        trainer.settings["from-scratch"] = "\(fromScratch)"
+        trainer.settings["labels"] = labelNames.joined(separator: ",")
+        if resume {
+            try trainer.resume(from: output)
+            Output.info("resumed \(out) at step \(trainer.state.step) of \(trainer.stepsPerEpoch * epochs)")
+        }
         Output.info("\(labelNames.count) labels, \(trainSet.count) training examples\(validationSet.map { ", \($0.count) validation" } ?? ""); "
                     + "\(classifier.trainableParameters.reduce(0) { $0 + $1.1.count }) trainable parameters"
                     + (fromScratch ? " (body from random weights)" : ""))
@@ -104,6 +122,12 @@ struct FinetuneCommand: ParsableCommand {
                 say("stopping after epoch \(epoch): no gain since epoch \(best)")
             }
         }
+        if trainer.wasInterrupted {
+            try ClassifierCheckpoint.save(classifier, body: body, to: output, resumable: trainer)
+            say("interrupted: checkpoint saved in \(output.path) at step \(trainer.state.step). "
+                + "Continue with the same command plus --resume.")
+            throw ExitCode(130)
+        }
         try ClassifierCheckpoint.save(classifier, body: body, to: output)
         var result: [String: Any] = ["checkpoint": output.path, "labels": labelNames.count,
                                      "seconds": Date().timeIntervalSince(started)]
@@ -120,10 +144,5 @@ struct FinetuneCommand: ParsableCommand {
         }
         print(line)
         if common.json { fflush(stdout); Output.json(result) }
-        if Interrupt.requested {
-            say("interrupted: the best weights so far are saved in \(out) and usable by `loom classify`. "
-                + "Fine-tuning has no --resume: run the same command with --force to train again.")
-            throw ExitCode(130)
-        }
     }
 }

@@ -7,7 +7,7 @@ import LoomText
 
 final class FinetuneTests: XCTestCase {
     /// Two classes told apart by their letters: "a" texts use a–e, "b" texts use v–z.
-    private func examples(count: Int, seed: UInt64) -> [LabelledText] {
+    static func examples(count: Int, seed: UInt64) -> [LabelledText] {
         var rng = RandomGenerator(seed: seed)
         let first = Array("abcde "), second = Array("vwxyz ")
         return (0..<count).map { i in
@@ -19,11 +19,11 @@ final class FinetuneTests: XCTestCase {
     }
 
     /// A tiny GPT pretrained for a few steps on text of both classes, saved as a checkpoint.
-    private func pretrainedCheckpoint(_ name: String) throws -> URL {
+    static func pretrainedCheckpoint(_ name: String, dropout: Float = 0) throws -> URL {
         let text = examples(count: 200, seed: 9).map(\.text).joined(separator: "\n")
         let tokenizer = try CharTokenizer.train(text)
         let data = try TokenData.split(try TokenData.encode(text, with: tokenizer), context: 16, source: "text")
-        let config = PretrainingFixtures.gptConfig(vocabularySize: tokenizer.vocabSize)
+        let config = PretrainingFixtures.gptConfig(vocabularySize: tokenizer.vocabSize, dropout: dropout)
         var rng = RandomGenerator(seed: 3)
         let model = GPT(config: config, using: &rng)
         let directory = PretrainingFixtures.directory(name)
@@ -35,9 +35,9 @@ final class FinetuneTests: XCTestCase {
     private func finetune(_ body: ClassifierCheckpoint.Body, pooling: SequencePooling, freeze: Bool = false,
                           classWeights: Bool = false) throws -> (SequenceClassifier, LabelledSequences) {
         let labels = ["early", "late"]
-        let train = try LabelledSequences.encode(examples(count: 160, seed: 1), tokenizer: body.tokenizer, labelNames: labels,
+        let train = try LabelledSequences.encode(Self.examples(count: 160, seed: 1), tokenizer: body.tokenizer, labelNames: labels,
                                                  context: 16, source: "train")
-        let validation = try LabelledSequences.encode(examples(count: 60, seed: 2), tokenizer: body.tokenizer, labelNames: labels,
+        let validation = try LabelledSequences.encode(Self.examples(count: 60, seed: 2), tokenizer: body.tokenizer, labelNames: labels,
                                                       context: 16, source: "val")
         var rng = RandomGenerator(seed: 4)
         let classifier = SequenceClassifier(body: body.encoder, labels: labels, pooling: pooling, using: &rng)
@@ -51,7 +51,7 @@ final class FinetuneTests: XCTestCase {
     }
 
     func testFinetunedClassifierSeparatesTwoClassesAndReloads() throws {
-        let directory = try pretrainedCheckpoint("finetune-body")
+        let directory = try Self.pretrainedCheckpoint("finetune-body")
         defer { try? FileManager.default.removeItem(at: directory) }
         let body = try ClassifierCheckpoint.loadBody(from: directory)
         let (classifier, validation) = try finetune(body, pooling: .last)
@@ -70,7 +70,7 @@ final class FinetuneTests: XCTestCase {
     }
 
     func testMeanPoolingFrozenBodyAndClassWeightsTrain() throws {
-        let directory = try pretrainedCheckpoint("finetune-frozen")
+        let directory = try Self.pretrainedCheckpoint("finetune-frozen")
         defer { try? FileManager.default.removeItem(at: directory) }
         let body = try ClassifierCheckpoint.loadBody(from: directory)
         let before = body.encoder.stateDict().map { $0.1.scalars }
@@ -80,7 +80,7 @@ final class FinetuneTests: XCTestCase {
     }
 
     func testPaddingDoesNotChangeTheLogits() throws {
-        let directory = try pretrainedCheckpoint("finetune-padding")
+        let directory = try Self.pretrainedCheckpoint("finetune-padding")
         defer { try? FileManager.default.removeItem(at: directory) }
         let body = try ClassifierCheckpoint.loadBody(from: directory)
         for pooling in SequencePooling.allCases {

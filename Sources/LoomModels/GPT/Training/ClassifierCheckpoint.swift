@@ -45,15 +45,29 @@ public enum ClassifierCheckpoint {
         return Body(encoder: model, tokenizer: pretrained.tokenizer, configuration: .gpt(model.config))
     }
 
-    public static func save(_ classifier: SequenceClassifier, body: Body, to directory: URL) throws {
-        let writeTokenizer: (URL) throws -> Void = { try body.tokenizer.save(to: $0.appendingPathComponent("tokenizer.json").path) }
+    /// Saves the classifier; with `trainer`, the checkpoint is resumable: it adds the
+    /// optimizer, `trainer.json` and the best weights so far (`best.safetensors`).
+    public static func save(_ classifier: SequenceClassifier, body: Body, to directory: URL,
+                            resumable trainer: SequenceClassifierTrainer? = nil) throws {
+        let writeExtras: (URL) throws -> Void = { staging in
+            try body.tokenizer.save(to: staging.appendingPathComponent("tokenizer.json").path)
+            let best = staging.appendingPathComponent(SequenceClassifierTrainer.bestWeightsFile)
+            if let weights = trainer?.bestWeights {
+                try SafeTensors(tensors: weights, metadata: ["format": "pt"]).write(to: best)
+            } else {
+                unlink(best.path)
+            }
+        }
+        let optimizer = trainer?.optimizer, state = trainer?.checkpointState()
         switch body.configuration {
         case let .gpt(config):
             let saved = SequenceClassifierConfig(body: config, labels: classifier.labels, pooling: classifier.pooling)
-            try Checkpoint.save(module: classifier, config: saved, to: directory, alongside: writeTokenizer)
+            try Checkpoint.save(module: classifier, config: saved, to: directory, optimizer: optimizer, trainerState: state,
+                                alongside: writeExtras)
         case let .bigram(config):
             let saved = SequenceClassifierConfig(body: config, labels: classifier.labels, pooling: classifier.pooling)
-            try Checkpoint.save(module: classifier, config: saved, to: directory, alongside: writeTokenizer)
+            try Checkpoint.save(module: classifier, config: saved, to: directory, optimizer: optimizer, trainerState: state,
+                                alongside: writeExtras)
         }
     }
 
