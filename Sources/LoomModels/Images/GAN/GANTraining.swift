@@ -116,17 +116,15 @@ public final class GANTrainer: ImageGeneratorTraining {
         report(.saved(step: step, directory: directory))
     }
 
-    /// Both optimizers first, then weights, trainer state and config.json (written last,
-    /// so a directory whose first save broke off is not taken for a checkpoint).
+    /// Both networks, both optimizers and the trainer state, swapped in as one directory so
+    /// that weights and optimizer moments always come from the same step.
     public func save(to directory: URL) throws {
-        do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
-            throw LoomError("cannot create checkpoint directory \(directory.path): \(error.localizedDescription)")
-        }
-        try generatorOptimizer.saveState(to: directory.appendingPathComponent(Self.generatorOptimizerFile))
-        try discriminatorOptimizer.saveState(to: directory.appendingPathComponent(Self.discriminatorOptimizerFile))
         var state = TrainerState(step: step)
         state.notes["learning_rate"] = String(options.learningRate)
-        try Checkpoint.save(module: pair, config: pair.config, to: directory, trainerState: state)
+        try Checkpoint.save(module: pair, config: pair.config, to: directory, trainerState: state) { staging in
+            try generatorOptimizer.saveState(to: staging.appendingPathComponent(Self.generatorOptimizerFile))
+            try discriminatorOptimizer.saveState(to: staging.appendingPathComponent(Self.discriminatorOptimizerFile))
+        }
     }
 }
 
