@@ -95,25 +95,14 @@ public final class GANTrainer: ImageGeneratorTraining {
 
     public func run(saveTo directory: URL, shouldStop: () -> Bool, report: (ImageGeneratorEvent) -> Void) throws {
         pair.train()
-        while step < options.steps {
-            if shouldStop() {
-                try save(to: directory)
-                throw TrainingInterrupted(step: step, directory: directory)
-            }
+        // The divergence check watches the sum of both networks' losses.
+        try runGeneratorSteps(options: options, directory: directory, step: { step }, shouldStop: shouldStop,
+                              report: report, save: save(to:)) {
             let result = trainStep()
-            try DivergenceCheck.check(loss: result.discriminator + result.generator, step: step,
-                                      learningRate: options.learningRate,
-                                      lastCheckpoint: DivergenceCheck.lastCheckpoint(in: directory), clipFlag: nil)
-            report(.step(step: step, totalSteps: options.steps,
-                         losses: [("d_loss", result.discriminator), ("g_loss", result.generator),
-                                  ("d_real", result.realScore), ("d_fake", result.fakeScore)]))
-            if step % options.saveEvery == 0 && step < options.steps {
-                try save(to: directory)
-                report(.saved(step: step, directory: directory))
-            }
+            return (result.discriminator + result.generator,
+                    [("d_loss", result.discriminator), ("g_loss", result.generator),
+                     ("d_real", result.realScore), ("d_fake", result.fakeScore)])
         }
-        try save(to: directory)
-        report(.saved(step: step, directory: directory))
     }
 
     /// Both networks, both optimizers and the trainer state, swapped in as one directory so

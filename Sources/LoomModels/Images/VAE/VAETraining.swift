@@ -66,23 +66,11 @@ public final class VAETrainer: ImageGeneratorTraining {
 
     public func run(saveTo directory: URL, shouldStop: () -> Bool, report: (ImageGeneratorEvent) -> Void) throws {
         model.train()
-        while step < options.steps {
-            if shouldStop() {
-                try save(to: directory)
-                throw TrainingInterrupted(step: step, directory: directory)
-            }
+        try runGeneratorSteps(options: options, directory: directory, step: { step }, shouldStop: shouldStop,
+                              report: report, save: save(to:)) {
             let losses = trainStep()
-            try DivergenceCheck.check(loss: losses.total, step: step, learningRate: options.learningRate,
-                                      lastCheckpoint: DivergenceCheck.lastCheckpoint(in: directory), clipFlag: nil)
-            report(.step(step: step, totalSteps: options.steps,
-                         losses: [("loss", losses.total), ("recon", losses.reconstruction), ("kl", losses.kl)]))
-            if step % options.saveEvery == 0 && step < options.steps {
-                try save(to: directory)
-                report(.saved(step: step, directory: directory))
-            }
+            return (losses.total, [("loss", losses.total), ("recon", losses.reconstruction), ("kl", losses.kl)])
         }
-        try save(to: directory)
-        report(.saved(step: step, directory: directory))
     }
 
     public func save(to directory: URL) throws {
