@@ -19,7 +19,9 @@ final class CheckpointCrashCLITests: XCTestCase {
         for round in 0..<6 {
             let resuming = round > 0
             let before = TrainingFixtures.lineCount(metrics)
-            let wait = Int.random(in: 1...25, using: &generator)
+            // A step's metrics line is written before that step's save, so the first round waits for
+            // the second line: only then is one checkpoint certain to be complete.
+            let wait = Int.random(in: (resuming ? 1 : 2)...25, using: &generator)
             let jitter = UInt32.random(in: 0...8_000, using: &generator)
             let result = try CommandRunner.run(arguments + (resuming ? ["--resume"] : [])) { process in
                 let reached = TrainingFixtures.waitForLines(metrics, atLeast: before + wait, while: process)
