@@ -7,6 +7,15 @@ public enum Seq2SeqCellKind: String, Codable, CaseIterable, Sendable {
 
     /// Gate blocks per step: LSTM i, f, g, o; GRU r, z, n; a plain tanh RNN one.
     public var gates: Int { self == .lstm ? 4 : (self == .gru ? 3 : 1) }
+
+    /// The engine's fused recurrent op for this cell.
+    var recurrentKind: RecurrentCellKind {
+        switch self {
+        case .lstm: return .lstm
+        case .gru: return .gru
+        case .rnn: return .rnnTanh
+        }
+    }
 }
 
 /// A recurrent state: `h` (B, H), and for an LSTM the cell `c` (B, H).
@@ -58,43 +67,29 @@ public final class Seq2SeqCell: Module {
         Seq2SeqCellState(h: Tensor(zeros: [batch, hiddenSize]), c: kind == .lstm ? Tensor(zeros: [batch, hiddenSize]) : nil)
     }
 
-    /// x W_ihᵀ + b_ih for inputs `[..., In]`.
-    public func projectInput(_ x: Tensor) -> Tensor {
-        .linear(x, weight: weightInputHidden.tensor, bias: biasInputHidden.tensor)
+    /// Runs the cell over `input` (B, T, In) as one fused op (one GEMM for every step's input
+    /// projection, one per step for the hidden state, a hand-written backward through time).
+    /// With `lengths`, steps past a row's length leave its state alone and output zeros, and
+    /// a reversed pass starts at the row's last real step.
+    public func run(_ input: Tensor, from state: Seq2SeqCellState? = nil, lengths: [Int]? = nil,
+                    reverse: Bool = false) -> (output: Tensor, final: Seq2SeqCellState) {
+        let result = Tensor.recurrentSequence(
+            kind.recurrentKind, input: input, weightIH: weightInputHidden.tensor, weightHH: weightHiddenHidden.tensor,
+            biasIH: biasInputHidden.tensor, biasHH: biasHiddenHidden.tensor, hidden: state?.h, cell: state?.c,
+            lengths: lengths, reverse: reverse)
+        return (result.output, Seq2SeqCellState(h: result.hidden, c: result.cell))
     }
 
-    /// One step from the projected input `(B, G·H)`.
-    public func step(projected x: Tensor, _ state: Seq2SeqCellState) -> Seq2SeqCellState {
-        let hidden = Tensor.linear(state.h, weight: weightHiddenHidden.tensor, bias: biasHiddenHidden.tensor)
-        let size = hiddenSize
-        switch kind {
-        case .rnn:
-            return Seq2SeqCellState(h: (x + hidden).tanh(), c: nil)
-        case .lstm:
-            let gates = (x + hidden).split(sizes: [size, size, size, size], axis: 1)
-            let input = gates[0].sigmoid(), forget = gates[1].sigmoid()
-            let candidate = gates[2].tanh(), output = gates[3].sigmoid()
-            let c = forget * state.c! + input * candidate
-            return Seq2SeqCellState(h: output * c.tanh(), c: c)
-        case .gru:
-            // PyTorch's GRU: the reset gate scales the hidden part of the candidate after its bias.
-            let xs = x.split(sizes: [size, size, size], axis: 1)
-            let hs = hidden.split(sizes: [size, size, size], axis: 1)
-            let reset = (xs[0] + hs[0]).sigmoid(), update = (xs[1] + hs[1]).sigmoid()
-            let candidate = (xs[2] + reset * hs[2]).tanh()
-            return Seq2SeqCellState(h: candidate + update * (state.h - candidate), c: nil)
-        }
-    }
-
-    /// One step from a raw input `(B, In)`.
+    /// One step from an input `(B, In)`.
     public func step(_ x: Tensor, _ state: Seq2SeqCellState) -> Seq2SeqCellState {
-        step(projected: projectInput(x), state)
+        run(x.reshaped([x.shape[0], 1, x.shape[1]]), from: state).final
     }
 }
 
 /// A (bi)directional multi-layer encoder over padded batches with lengths. Positions past a
-/// sequence's end keep the state unchanged, so the forward direction's final state is the
-/// state at the last real token and the backward direction starts at that token.
+/// sequence's end leave the state unchanged and output zeros (attention masks them), so the
+/// forward direction's final state is the state at the last real token and the backward
+/// direction starts at that token.
 public final class Seq2SeqEncoderStack: Module {
     public let forwardCells: [Seq2SeqCell]
     public let backwardCells: [Seq2SeqCell]
@@ -120,7 +115,6 @@ public final class Seq2SeqEncoderStack: Module {
 
     /// Outputs `(B, S, outputSize)` and the last layer's final states (forward, then backward).
     public func callAsFunction(_ x: Tensor, lengths: [Int], rng: inout RandomGenerator) -> (Tensor, [Seq2SeqCellState]) {
-        let batch = x.shape[0], steps = x.shape[1]
         var input = x
         var finals: [Seq2SeqCellState] = []
         for layer in 0..<forwardCells.count {
@@ -129,34 +123,12 @@ public final class Seq2SeqEncoderStack: Module {
             var outputs: [Tensor] = []
             finals = []
             for (direction, cell) in cells.enumerated() {
-                let projected = cell.projectInput(input)  // (B, S, G·H)
-                let width = projected.shape[2]
-                var state = cell.zeroState(batch: batch)
-                var perStep = [Tensor?](repeating: nil, count: steps)
-                let order = direction == 0 ? Array(0..<steps) : Array((0..<steps).reversed())
-                for t in order {
-                    let xt = projected.slice(axis: 1, t..<(t + 1)).reshaped([batch, width])
-                    var next = cell.step(projected: xt, state)
-                    if lengths.contains(where: { $0 <= t }) {
-                        next = next.keeping(state, where: Self.mask(lengths, t, cell.hiddenSize))
-                    }
-                    state = next
-                    perStep[t] = state.h
-                }
-                outputs.append(Tensor.stack(perStep.map { $0! }, axis: 1))
-                finals.append(state)
+                let (output, final) = cell.run(input, lengths: lengths, reverse: direction == 1)
+                outputs.append(output)
+                finals.append(final)
             }
             input = outputs.count == 1 ? outputs[0] : Tensor.concat(outputs, axis: 2)
         }
         return (input, finals)
-    }
-
-    /// 1 where position t lies inside the row's sequence, `(B, H)`.
-    static func mask(_ lengths: [Int], _ t: Int, _ width: Int) -> Tensor {
-        let m = Tensor(zeros: [lengths.count, width])
-        for (row, length) in lengths.enumerated() where t < length {
-            (m.pointer + row * width).update(repeating: 1, count: width)
-        }
-        return m
     }
 }

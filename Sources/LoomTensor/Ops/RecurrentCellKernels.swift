@@ -1,3 +1,4 @@
+import CLoomKernels
 import Foundation
 
 /// The recurrent cells Loom runs, with PyTorch's gate order and equations:
@@ -37,8 +38,6 @@ public enum RecurrentCellKind: String, Codable, Sendable, CaseIterable {
     return e * Float(bitPattern: UInt32(truncatingIfNeeded: Int32(n) + 127) << 23)
 }
 
-@inline(__always) func sigmoidValue(_ x: Float) -> Float { 1 / (1 + gateExp(-x)) }
-
 @inline(__always) func tanhValue(_ x: Float) -> Float { 1 - 2 / (1 + gateExp(2 * x)) }
 
 /// Per-row gate math of one time step, forward and backward side by side.
@@ -62,23 +61,11 @@ enum RecurrentCellMath {
     }
 
     /// LSTM: `gates` (4n) holds W_ih x + b_ih + W_hh h + b_hh; updates h and c in place.
+    /// The exps run eight lanes at a time in C (CLoomKernels) on CPUs with AVX2.
     @inline(__always)
     static func lstmForward(hidden n: Int, gates: UnsafeMutablePointer<Float>, aux: UnsafeMutablePointer<Float>,
                             h: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
-        for j in 0..<n {
-            let i = sigmoidValue(gates[j])
-            let f = sigmoidValue(gates[n + j])
-            let g = tanhValue(gates[2 * n + j])
-            let o = sigmoidValue(gates[3 * n + j])
-            gates[j] = i; gates[n + j] = f; gates[2 * n + j] = g; gates[3 * n + j] = o
-            let cell = f * c[j] + i * g
-            let tc = tanhValue(cell)
-            c[j] = cell
-            aux[j] = tc
-            let y = o * tc
-            h[j] = y
-            out[j] = y
-        }
+        loom_lstm_forward(Int32(n), gates, aux, h, c, out)
     }
 
     /// GRU: `gates` (3n) holds W_ih x + b_ih with b_hr, b_hz added; `hh` (3n) holds W_hh h.
@@ -86,17 +73,7 @@ enum RecurrentCellMath {
     static func gruForward(hidden n: Int, gates: UnsafeMutablePointer<Float>, hh: UnsafePointer<Float>,
                            biasHN: UnsafePointer<Float>?, aux: UnsafeMutablePointer<Float>,
                            h: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
-        for j in 0..<n {
-            let r = sigmoidValue(gates[j] + hh[j])
-            let z = sigmoidValue(gates[n + j] + hh[n + j])
-            let hn = hh[2 * n + j] + (biasHN?[j] ?? 0)
-            let candidate = tanhValue(gates[2 * n + j] + r * hn)
-            gates[j] = r; gates[n + j] = z; gates[2 * n + j] = candidate
-            aux[j] = hn
-            let y = (1 - z) * candidate + z * h[j]
-            h[j] = y
-            out[j] = y
-        }
+        loom_gru_forward(Int32(n), gates, hh, biasHN, aux, h, out)
     }
 
     // MARK: backward
