@@ -22,19 +22,23 @@ final class GPTAttentionTests: XCTestCase {
         return mixed.permuted([0, 2, 1, 3]).reshaped([batch, length, width])
     }
 
+    /// Head size 4 runs the portable kernels; head size 16 with 11 positions runs the AVX2
+    /// ones (on CPUs that have it), including the eight-lane exp and its tail.
     func testFusedMatchesComposedValuesAndGradients() {
         var rng = RandomGenerator(seed: 3)
-        let input = Tensor.randomNormal([2, 5, 3 * 12], using: &rng)
-        let upstream = Tensor.randomNormal([2, 5, 12], using: &rng)
-        let fusedInput = input.copied().requiringGradient()
-        let fused = fusedInput.causalSelfAttention(heads: 3)
-        (fused * upstream).sum().backward()
-        let composedInput = input.copied().requiringGradient()
-        let composed = Self.composedAttention(composedInput, heads: 3)
-        (composed * upstream).sum().backward()
-        XCTAssertEqual(fused.shape, [2, 5, 12])
-        assertClose(fused.scalars, composed.scalars, tolerance: 1e-5)
-        assertClose(fusedInput.grad!.scalars, composedInput.grad!.scalars, tolerance: 1e-5)
+        for (length, width) in [(5, 12), (11, 48)] {
+            let input = Tensor.randomNormal([2, length, 3 * width], using: &rng)
+            let upstream = Tensor.randomNormal([2, length, width], using: &rng)
+            let fusedInput = input.copied().requiringGradient()
+            let fused = fusedInput.causalSelfAttention(heads: 3)
+            (fused * upstream).sum().backward()
+            let composedInput = input.copied().requiringGradient()
+            let composed = Self.composedAttention(composedInput, heads: 3)
+            (composed * upstream).sum().backward()
+            XCTAssertEqual(fused.shape, [2, length, width])
+            assertClose(fused.scalars, composed.scalars, tolerance: 1e-5)
+            assertClose(fusedInput.grad!.scalars, composedInput.grad!.scalars, tolerance: 1e-5)
+        }
     }
 
     func testFiniteDifferences() {
@@ -53,14 +57,14 @@ final class GPTAttentionTests: XCTestCase {
 
     func testDropoutWithSameGeneratorIsRepeatableAndGradientsMatchDifferences() {
         var rng = RandomGenerator(seed: 8)
-        let input = Tensor.randomNormal([1, 5, 3 * 8], using: &rng)
+        let input = Tensor.randomNormal([1, 10, 3 * 16], using: &rng)  // head size 8
         var first = RandomGenerator(seed: 1), second = RandomGenerator(seed: 1)
         let a = input.causalSelfAttention(heads: 2, dropout: 0.3, using: &first)
         let b = input.causalSelfAttention(heads: 2, dropout: 0.3, using: &second)
         XCTAssertEqual(a.scalars, b.scalars)
         XCTAssertNotEqual(a.scalars, input.causalSelfAttention(heads: 2).scalars)
         // The same mask on every evaluation, so finite differences see a fixed function.
-        let report = checkGradients([input], epsilon: 1e-2, maxElementsPerInput: 60) { inputs in
+        let report = checkGradients([input], epsilon: 1e-2, maxElementsPerInput: 120) { inputs in
             var fixed = RandomGenerator(seed: 4)
             return inputs[0].causalSelfAttention(heads: 2, dropout: 0.3, using: &fixed)
         }
@@ -69,10 +73,17 @@ final class GPTAttentionTests: XCTestCase {
 
     func testCachedKernelMatchesFusedOp() {
         var rng = RandomGenerator(seed: 9)
-        let (length, width, heads) = (7, 12, 3)
+        for (length, width, heads) in [(7, 12, 3), (12, 24, 3)] {
+            checkCachedKernel(length: length, width: width, heads: heads, using: &rng)
+        }
+    }
+
+    /// Queries for the last four positions over a cache holding every position.
+    private func checkCachedKernel(length: Int, width: Int, heads: Int, using rng: inout RandomGenerator) {
+        let start = length - 4
         let qkv = Tensor.randomNormal([1, length, 3 * width], using: &rng)
         let expected = qkv.causalSelfAttention(heads: heads).scalars
-        // Keys and values laid out as a cache (T, C); queries for positions 3..<7 after a prefix of 3.
+        // Keys and values laid out as a cache (T, C).
         var keys = [Float](), values = [Float]()
         for t in 0..<length {
             keys += Array(qkv.scalars[(t * 3 * width + width)..<(t * 3 * width + 2 * width)])
@@ -81,11 +92,11 @@ final class GPTAttentionTests: XCTestCase {
         var output = [Float](repeating: 0, count: 4 * width)
         qkv.scalars.withUnsafeBufferPointer { q in
             AttentionKernels.attendCached(
-                queries: q.baseAddress! + 3 * 3 * width, queryStride: 3 * width, keys: keys, values: values,
-                cacheStride: width, rows: 4, start: 3, heads: heads, headSize: width / heads,
+                queries: q.baseAddress! + start * 3 * width, queryStride: 3 * width, keys: keys, values: values,
+                cacheStride: width, rows: 4, start: start, heads: heads, headSize: width / heads,
                 output: &output, outputStride: width)
         }
-        assertClose(output, Array(expected[(3 * width)...]), tolerance: 1e-6)
+        assertClose(output, Array(expected[(start * width)...]), tolerance: 1e-6)
     }
 }
 

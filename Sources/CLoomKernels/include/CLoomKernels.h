@@ -1,10 +1,11 @@
 #ifndef CLOOM_KERNELS_H
 #define CLOOM_KERNELS_H
 
-// Elementwise kernels that Swift compiles to scalar or SSE code: the recurrent gate math,
-// whose exps dominate a recurrent step outside the GEMMs. Each function picks an AVX2 + FMA
-// body at run time when the CPU has one, and a portable body otherwise; both give the same
-// results to within the exp approximation (relative error about 2e-7).
+// Kernels that Swift compiles to scalar or SSE code, where the exps and short dot products
+// dominate a step outside the GEMMs: recurrent gate math, GELU and tanh, and one query row of
+// causal attention. Each function picks an AVX2 + FMA body at run time when the CPU has one,
+// and a portable body otherwise; both agree to within the exp approximation (relative error
+// about 2e-7) and float summation order.
 
 #ifdef __cplusplus
 extern "C" {
@@ -20,6 +21,27 @@ void loom_lstm_forward(int n, float *gates, float *aux, float *h, float *c, floa
 // (r, z, candidate), `aux` holds W_hn h + b_hn, and `h` and `out` hold h'.
 void loom_gru_forward(int n, float *gates, const float *hh, const float *bias_hn, float *aux, float *h,
                       float *out);
+
+// y = GELU(x) (GPT-2's tanh approximation) and gx += g * GELU'(x), over n floats.
+void loom_gelu_forward(const float *x, float *y, long n);
+void loom_gelu_backward(const float *x, const float *g, float *gx, long n);
+
+// y = tanh(x) over n floats.
+void loom_tanh_forward(const float *x, float *y, long n);
+
+// One query attending to keys 0..<count: `probabilities[0..<count]` receives the softmax of
+// scale * q·k_j, and `output[0..<head_size]` their weighted sum of values. Key and value
+// rows advance by `stride` floats. With a dropout `mask` (kept entries 1/(1-p), dropped 0),
+// the sum uses the masked probabilities.
+void loom_attend_row(const float *query, const float *keys, const float *values, long stride, int count,
+                     int head_size, float scale, float *probabilities, const float *mask, float *output);
+
+// The backward pass of loom_attend_row for one query, adding into the query's, keys' and
+// values' gradients. `scratch` holds `count` floats.
+void loom_attend_row_backward(const float *output_gradient, const float *query, const float *keys,
+                              const float *values, long stride, int count, int head_size, float scale,
+                              const float *probabilities, const float *mask, float *query_gradient,
+                              float *key_gradients, float *value_gradients, float *scratch);
 
 #ifdef __cplusplus
 }

@@ -5,25 +5,15 @@ import LoomCore
 /// (light) with its running mean (dark), and the evaluated train and validation losses as
 /// marked lines. Plain SVG, so any browser shows it and no plotting library is needed.
 public enum LossPlot {
-    public static func svg(records: [[String: Any]], title: String = "loss") -> String {
-        func number(_ value: Any?) -> Double? {
-            if let d = value as? Double { return d }
-            if let n = value as? NSNumber { return n.doubleValue }
-            return nil
-        }
-        var steps: [(Double, Double)] = [], trainEval: [(Double, Double)] = [], validation: [(Double, Double)] = []
-        for record in records {
-            guard let step = number(record["step"]) else { continue }
-            if let loss = number(record["loss"]), loss.isFinite { steps.append((step, loss)) }
-            if let loss = number(record["train_loss"]), loss.isFinite { trainEval.append((step, loss)) }
-            if let loss = number(record["val_loss"]), loss.isFinite { validation.append((step, loss)) }
-        }
+    public static func svg(series: LossSeries, title: String = "loss") -> String {
+        let steps = thinned(series.steps), trainEval = series.trainEval, validation = series.validation
         var smoothed: [(Double, Double)] = []
         var average: Double?
-        for (step, loss) in steps {
+        for (step, loss) in series.steps {
             average = average.map { 0.95 * $0 + 0.05 * loss } ?? loss
             smoothed.append((step, average!))
         }
+        smoothed = thinned(smoothed)
         let all = steps + trainEval + validation
         let width = 720.0, height = 420.0, left = 60.0, right = 20.0, top = 36.0, bottom = 44.0
         let maxStep = max(1, all.map(\.0).max() ?? 1)
@@ -67,9 +57,17 @@ public enum LossPlot {
         return svg
     }
 
-    /// Writes the plot of `log`'s records to `url` (atomically).
+    /// Writes the plot of `log`'s losses to `url` (atomically).
     public static func write(from log: MetricsLog, to url: URL, title: String = "loss") throws {
-        try AtomicFile.write(svg(records: log.records(), title: title), to: url)
+        try AtomicFile.write(svg(series: log.series, title: title), to: url)
+    }
+
+    /// At most `limit` evenly spaced points of a long curve, the last one kept: a plot 720
+    /// pixels wide shows no more, and the file stays small however long the run.
+    static func thinned(_ points: [(Double, Double)], limit: Int = 1000) -> [(Double, Double)] {
+        guard points.count > limit else { return points }
+        let stride = Double(points.count - 1) / Double(limit - 1)
+        return (0..<limit).map { points[Int((Double($0) * stride).rounded())] }
     }
 
     private static func escape(_ text: String) -> String {

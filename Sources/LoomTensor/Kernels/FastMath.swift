@@ -1,12 +1,11 @@
-/// Vectorized exp and tanh, eight lanes at a time, for the activations that dominate
-/// transformer steps (GELU's tanh was the largest single cost of a GPT step when it went
-/// through libm one element at a time).
+import CLoomKernels
+
+/// Vectorized exp, eight lanes at a time, for Swift kernels (SiLU); GELU and tanh run in C
+/// (CLoomKernels), where the lanes are AVX2 rather than pairs of SSE registers.
 ///
 /// exp: x = n·ln2 + r with |r| ≤ ln2/2, e^r from a degree-6 polynomial (Cephes' expf
 /// coefficients), 2^n put straight into the exponent bits. Relative error about 2e-7 over
 /// the float range; inputs are clamped to ±88 so nothing overflows to inf or NaN.
-/// tanh: 1 - 2/(e^{2x} + 1), with the odd symmetry applied so large |x| saturates to ±1;
-/// absolute error about 2e-7.
 typealias FloatLanes = SIMD8<Float>
 
 @inline(__always)
@@ -34,58 +33,20 @@ func lanesExp(_ input: FloatLanes) -> FloatLanes {
     return p * unsafeBitCast(exponent, to: FloatLanes.self)
 }
 
+/// y = GELU(x) with the tanh approximation, for n floats (AVX2 in CLoomKernels when the CPU has it).
 @inline(__always)
-func lanesTanh(_ x: FloatLanes) -> FloatLanes {
-    let magnitude = x.replacing(with: -x, where: x .< 0)
-    let e = lanesExp(2 * magnitude)
-    let t = 1 - 2 / (e + 1)
-    return t.replacing(with: -t, where: x .< 0)
-}
-
-private let geluScale: Float = 0.797_884_560_8  // sqrt(2 / pi)
-
-/// y = GELU(x) with the tanh approximation, for n floats.
 func geluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-    var i = 0
-    let rx = UnsafeRawPointer(x), ry = UnsafeMutableRawPointer(y)
-    while i + 8 <= n {
-        let v = rx.loadUnaligned(fromByteOffset: i * 4, as: FloatLanes.self)
-        let t = lanesTanh(geluScale * (v + 0.044715 * v * v * v))
-        ry.storeBytes(of: 0.5 * v * (1 + t), toByteOffset: i * 4, as: FloatLanes.self)
-        i += 8
-    }
-    while i < n { y[i] = geluTanh(x[i]); i += 1 }
+    loom_gelu_forward(x, y, n)
 }
 
 /// gx += g · GELU'(x), for n floats.
+@inline(__always)
 func geluBackward(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ n: Int) {
-    var i = 0
-    let rx = UnsafeRawPointer(x), rg = UnsafeRawPointer(g), rgx = UnsafeMutableRawPointer(gx)
-    while i + 8 <= n {
-        let v = rx.loadUnaligned(fromByteOffset: i * 4, as: FloatLanes.self)
-        let t = lanesTanh(geluScale * (v + 0.044715 * v * v * v))
-        let dInner = geluScale * (1 + 3 * 0.044715 * v * v)
-        let derivative = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * dInner
-        let old = rgx.loadUnaligned(fromByteOffset: i * 4, as: FloatLanes.self)
-        let grad = rg.loadUnaligned(fromByteOffset: i * 4, as: FloatLanes.self)
-        rgx.storeBytes(of: old + grad * derivative, toByteOffset: i * 4, as: FloatLanes.self)
-        i += 8
-    }
-    while i < n { gx[i] += g[i] * geluTanhDerivative(x[i]); i += 1 }
+    loom_gelu_backward(x, g, gx, n)
 }
 
 /// y = tanh(x), for n floats.
+@inline(__always)
 func tanhForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-    var i = 0
-    let rx = UnsafeRawPointer(x), ry = UnsafeMutableRawPointer(y)
-    while i + 8 <= n {
-        ry.storeBytes(of: lanesTanh(rx.loadUnaligned(fromByteOffset: i * 4, as: FloatLanes.self)), toByteOffset: i * 4, as: FloatLanes.self)
-        i += 8
-    }
-    while i < n {
-        var lane = FloatLanes(repeating: 0)
-        lane[0] = x[i]
-        y[i] = lanesTanh(lane)[0]
-        i += 1
-    }
+    loom_tanh_forward(x, y, n)
 }
