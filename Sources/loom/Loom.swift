@@ -36,6 +36,11 @@ struct LoomCommand: ParsableCommand {
         } catch let interrupted as TrainingInterrupted {
             FileHandle.standardError.write(Data("\(interrupted)\n".utf8))
             Foundation.exit(130)
+        } catch let refused as ValidationError {
+            // Raised while running (a flag that clashes with what is on disk): the message
+            // says what to pass instead, so the root command's usage would only distract.
+            FileHandle.standardError.write(Data("error: \(refused.message)\n".utf8))
+            Foundation.exit(ExitCode.validationFailure.rawValue)
         } catch {
             // The argument parser's own errors (help, usage, validation) keep its formatting.
             if String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") { reportParserError(error) }

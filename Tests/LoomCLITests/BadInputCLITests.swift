@@ -119,6 +119,18 @@ final class BadInputCLITests: XCTestCase {
         try assertFails(["finetune", "--checkpoint", corpus, "--train", corpus, "--epochs", "0"], status: 64, "--epochs must be positive, got 0")
     }
 
+    /// Writing over an existing checkpoint is refused with the flags that allow it, as one
+    /// `error:` line without the root command's usage text.
+    func testExistingCheckpointIsNotOverwritten() throws {
+        let bigram = try bigramCheckpoint()
+        let corpus = root.appendingPathComponent("corpus.txt").path
+        let arguments = ["pretrain", "--model", "bigram", "--corpus", corpus, "--out", bigram, "--context", "8", "--steps", "2"]
+        try assertFails(arguments, status: 64, "already holds a checkpoint", "--resume", "--force")
+        let result = try CommandRunner.run(arguments)
+        XCTAssertTrue(result.stderr.hasPrefix("error: \(bigram) already holds a checkpoint"), result.stderr)
+        XCTAssertFalse(result.stderr.contains("Usage:"), result.stderr)
+    }
+
     func testCheckpointOfAnotherModelKind() throws {
         let bigram = try bigramCheckpoint()
         let corpus = root.appendingPathComponent("corpus.txt").path

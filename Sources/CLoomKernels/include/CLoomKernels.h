@@ -36,12 +36,15 @@ void loom_tanh_forward(const float *x, float *y, long n);
 void loom_attend_row(const float *query, const float *keys, const float *values, long stride, int count,
                      int head_size, float scale, float *probabilities, const float *mask, float *output);
 
-// The backward pass of loom_attend_row for one query, adding into the query's, keys' and
-// values' gradients. `scratch` holds `count` floats.
-void loom_attend_row_backward(const float *output_gradient, const float *query, const float *keys,
-                              const float *values, long stride, int count, int head_size, float scale,
-                              const float *probabilities, const float *mask, float *query_gradient,
-                              float *key_gradients, float *value_gradients, float *scratch);
+// The backward pass of causal attention for one (batch, head) pair and all `length` of its
+// queries. `q` points at the pair's first query; its keys and values sit stride/3 and
+// 2*stride/3 floats after it in the same (length, 3C) rows (nanoGPT's fused q, k, v), and
+// the gradients `dq` share that layout. `dout` rows advance by `dout_stride`.
+// `probabilities` and `mask` (may be NULL) are (length, length); `scratch` holds
+// 3 * length * length floats. Adds into the gradients.
+void loom_attention_head_backward(const float *dout, long dout_stride, const float *q, long stride, int length,
+                                  int head_size, float scale, const float *probabilities, const float *mask,
+                                  float *dq, float *scratch);
 
 #ifdef __cplusplus
 }

@@ -1,3 +1,5 @@
+import CLoomKernels
+
 /// Causal multi-head self-attention as one fused op (llm.c's `attention_forward` and
 /// `attention_backward`): scores, causal mask, softmax and the weighted sum of values.
 ///
@@ -55,19 +57,12 @@ extension Tensor {
             Parallel.forEach(batch * heads) { pair in
                 let b = pair / heads, h = pair % heads
                 let offset = b * length * rowStride + h * headSize
-                let base = qkv + offset, gradBase = gqkv + offset
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: length)
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 3 * length * length)
                 defer { scratch.deallocate() }
-                for t in 0..<length {
-                    let rowOffset = (pair * length + t) * length
-                    AttentionKernels.attendRowBackward(
-                        outputGradient: g + (b * length + t) * width + h * headSize,
-                        query: base + t * rowStride, keys: base + width, values: base + 2 * width, stride: rowStride,
-                        count: t + 1, headSize: headSize, scale: scale,
-                        probabilities: att + rowOffset, mask: mask.map { UnsafePointer($0 + rowOffset) },
-                        queryGradient: gradBase + t * rowStride, keyGradients: gradBase + width,
-                        valueGradients: gradBase + 2 * width, scratch: scratch)
-                }
+                loom_attention_head_backward(
+                    g + b * length * width + h * headSize, width, qkv + offset, rowStride, Int32(length),
+                    Int32(headSize), scale, att + pair * length * length, mask.map { UnsafePointer($0 + pair * length * length) },
+                    gqkv + offset, scratch)
             }
         }
     }

@@ -21,18 +21,4 @@ public enum AttentionKernels {
     ) {
         loom_attend_row(query, keys, values, stride, Int32(count), Int32(headSize), scale, probabilities, mask, output)
     }
-
-    /// The backward pass of `attendRow` for one query: adds into the query's, keys' and
-    /// values' gradients. `scratch` holds `count` floats.
-    @inline(__always)
-    public static func attendRowBackward(
-        outputGradient: UnsafePointer<Float>, query: UnsafePointer<Float>, keys: UnsafePointer<Float>,
-        values: UnsafePointer<Float>, stride: Int, count: Int, headSize: Int, scale: Float,
-        probabilities: UnsafePointer<Float>, mask: UnsafePointer<Float>?,
-        queryGradient: UnsafeMutablePointer<Float>, keyGradients: UnsafeMutablePointer<Float>,
-        valueGradients: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
-    ) {
-        loom_attend_row_backward(outputGradient, query, keys, values, stride, Int32(count), Int32(headSize), scale,
-                                 probabilities, mask, queryGradient, keyGradients, valueGradients, scratch)
-    }
 }
