@@ -64,6 +64,19 @@ final class ImageGeneratorCLITests: XCTestCase {
         }
     }
 
+    /// `--channels` sets the U-Net's width, and the checkpoint records it.
+    func testDiffusionChannelsReachTheCheckpoint() throws {
+        let root = try CommandRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let data = root.appendingPathComponent("data"), out = root.appendingPathComponent("ddpm")
+        try writeIDX(to: data, count: 16)
+        let r = try CommandRunner.run(["images", "train", "--model", "diffusion", "--data", data.path, "--out", out.path,
+                                       "--channels", "16", "--steps", "2", "--batch-size", "4"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("config.json"))) as? [String: Any]
+        XCTAssertEqual(config?["base_channels"] as? Int, 16)
+    }
+
     func testBadInputGetsAClearError() throws {
         let root = try CommandRunner.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }
@@ -81,6 +94,9 @@ final class ImageGeneratorCLITests: XCTestCase {
         XCTAssertTrue(diffusion.stderr.contains("'diffusion' generator is not part of this build")
                       || diffusion.stderr.contains("--steps must be positive"), diffusion.stderr)
         try expect(["images", "train", "--model", "gan", "--out", out, "--beta", "0.5"], "--beta does not apply to --model gan")
+        try expect(["images", "train", "--model", "gan", "--out", out, "--channels", "16"], "--channels does not apply to --model gan")
+        try expect(["images", "train", "--model", "diffusion", "--out", out, "--channels", "12"],
+                   status: 64, "--channels must be a positive multiple of 8, got 12")
         try expect(["images", "train", "--model", "vae", "--out", out, "--steps", "0"], "--steps must be positive")
         try expect(["images", "train", "--model", "vae", "--out", out, "--data", root.appendingPathComponent("nowhere").path],
                    status: 1, "nowhere", "not found")

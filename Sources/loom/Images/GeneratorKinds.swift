@@ -19,7 +19,7 @@ enum GeneratorKinds {
         "gan": GeneratorKind(training: GANTrainer.self, sampler: GANSampler.self, learningRate: 2e-4,
                              settingNames: GANTrainer.settingNames),
         "diffusion": GeneratorKind(training: DiffusionTrainer.self, sampler: DiffusionSampler.self, learningRate: 8e-4,
-                                   settingNames: []),
+                                   settingNames: DiffusionTrainer.settingNames),
     ]
 
     /// Names `--model` accepts, including generators this build may lack.

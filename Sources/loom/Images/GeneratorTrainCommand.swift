@@ -9,7 +9,8 @@ struct GeneratorTrainCommand: ParsableCommand {
         discussion: """
         Saves a checkpoint to --out every --save-every steps, at the end, and on Ctrl-C \
         (then exits 130); run the same command with --resume to continue to --steps. \
-        Model flags: --beta, --kl-warmup (vae); --label-smoothing (gan); --latent (vae, gan).
+        Model flags: --beta, --kl-warmup (vae); --label-smoothing (gan); --latent (vae, gan);
+        --channels (diffusion).
         """)
 
     @Option(help: "Generator: \(GeneratorKinds.names.joined(separator: ", ")).")
@@ -51,6 +52,9 @@ struct GeneratorTrainCommand: ParsableCommand {
     @Option(help: "vae, gan: size of the latent code.")
     var latent: Int?
 
+    @Option(help: "diffusion: channels of the U-Net at full resolution, a multiple of 8 (default 32; 16 or 24 train faster).")
+    var channels: Int?
+
     @Flag(help: "Continue the run saved in --out.")
     var resume = false
 
@@ -66,6 +70,7 @@ struct GeneratorTrainCommand: ParsableCommand {
         if let klWarmup { result["kl_warmup"] = Float(klWarmup) }
         if let labelSmoothing { result["label_smoothing"] = labelSmoothing }
         if let latent { result["latent"] = Float(latent) }
+        if let channels { result["channels"] = Float(channels) }
         return result
     }
 
@@ -82,7 +87,11 @@ struct GeneratorTrainCommand: ParsableCommand {
             guard labelSmoothing >= 0, labelSmoothing < 1 else { throw ValidationError("--label-smoothing must lie in [0, 1), got \(labelSmoothing)") }
         }
         if let latent { guard latent > 0 else { throw ValidationError("--latent must be positive, got \(latent)") } }
-        let flags = ["beta": "--beta", "kl_warmup": "--kl-warmup", "label_smoothing": "--label-smoothing", "latent": "--latent"]
+        if let channels {
+            guard channels > 0, channels % 8 == 0 else { throw ValidationError("--channels must be a positive multiple of 8, got \(channels)") }
+        }
+        let flags = ["beta": "--beta", "kl_warmup": "--kl-warmup", "label_smoothing": "--label-smoothing", "latent": "--latent",
+                     "channels": "--channels"]
         if let unused = settings.keys.sorted().first(where: { !kind.settingNames.contains($0) }) {
             throw ValidationError("\(flags[unused]!) does not apply to --model \(model)")
         }

@@ -12,6 +12,9 @@ import LoomTensor
 /// kept in trainer.json, so a resumed run continues exactly as an uninterrupted one.
 public final class DiffusionTrainer: ImageGeneratorTraining {
     public static let kind = DiffusionConfig.kind
+    /// Model settings read from `ImageGeneratorOptions.settings`: "channels", the U-Net's
+    /// channels at full resolution (a multiple of its 8 groups).
+    public static let settingNames: Set<String> = ["channels"]
 
     public let networks: DiffusionNetworks
     public let schedule: NoiseSchedule
@@ -28,6 +31,7 @@ public final class DiffusionTrainer: ImageGeneratorTraining {
         config.imageChannels = train.channels
         config.imageHeight = train.height
         config.imageWidth = train.width
+        if let channels = options.settings["channels"] { config.baseChannels = Int(channels) }
         self.init(config: config, train: train, options: options)
     }
 
