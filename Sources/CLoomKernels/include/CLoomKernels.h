@@ -2,8 +2,8 @@
 #define CLOOM_KERNELS_H
 
 // Kernels that Swift compiles to scalar or SSE code, where the exps and short dot products
-// dominate a step outside the GEMMs: recurrent gate math, GELU and tanh, and one query row of
-// causal attention. Each function picks an AVX2 + FMA body at run time when the CPU has one,
+// dominate a step outside the GEMMs: recurrent gate math, GELU and tanh, and causal attention
+// (one query row forward, one (batch, head) pair backward). Each function picks an AVX2 + FMA body at run time when the CPU has one,
 // and a portable body otherwise; both agree to within the exp approximation (relative error
 // about 2e-7) and float summation order.
 

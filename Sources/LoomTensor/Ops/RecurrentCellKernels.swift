@@ -21,25 +21,6 @@ public enum RecurrentCellKind: String, Codable, Sendable, CaseIterable {
     public var hasCellState: Bool { self == .lstm }
 }
 
-/// exp(x) as Cephes' expf computes it (range reduction by ln 2, degree-6 polynomial,
-/// exponent bits set directly), branch-free so that gate loops vectorize. Relative error
-/// about 1e-7 over the clamped range, which is all a gate can use.
-@inline(__always) func gateExp(_ x: Float) -> Float {
-    let c = Swift.min(Swift.max(x, -87.3), 88.3)
-    let n = (c * 1.442_695_04 + 12_582_912) - 12_582_912  // round to nearest
-    let r = c - n * 0.693_359_375 + n * 2.121_944_40e-4
-    var p: Float = 1.987_569_150_0e-4
-    p = p * r + 1.398_199_950_7e-3
-    p = p * r + 8.333_451_907_3e-3
-    p = p * r + 4.166_579_589_4e-2
-    p = p * r + 1.666_666_545_9e-1
-    p = p * r + 5.000_000_120_1e-1
-    let e = p * r * r + r + 1
-    return e * Float(bitPattern: UInt32(truncatingIfNeeded: Int32(n) + 127) << 23)
-}
-
-@inline(__always) func tanhValue(_ x: Float) -> Float { 1 - 2 / (1 + gateExp(2 * x)) }
-
 /// Per-row gate math of one time step, forward and backward side by side.
 ///
 /// Buffers of one row (one sequence of the batch at one time step), each `hidden` wide
@@ -52,12 +33,9 @@ enum RecurrentCellMath {
     @inline(__always)
     static func rnnForward(relu: Bool, hidden n: Int, gates: UnsafeMutablePointer<Float>,
                            h: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
-        for j in 0..<n {
-            let y = relu ? Swift.max(gates[j], 0) : tanhValue(gates[j])
-            gates[j] = y
-            h[j] = y
-            out[j] = y
-        }
+        if relu { for j in 0..<n { gates[j] = Swift.max(gates[j], 0) } } else { loom_tanh_forward(gates, gates, n) }
+        h.update(from: gates, count: n)
+        out.update(from: gates, count: n)
     }
 
     /// LSTM: `gates` (4n) holds W_ih x + b_ih + W_hh h + b_hh; updates h and c in place.
