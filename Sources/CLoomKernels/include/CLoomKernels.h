@@ -2,8 +2,9 @@
 #define CLOOM_KERNELS_H
 
 // Kernels that Swift compiles to scalar or SSE code, where the exps and short dot products
-// dominate a step outside the GEMMs: recurrent gate math, GELU and tanh, and causal attention
-// (one query row forward, one (batch, head) pair backward). Each function picks an AVX2 + FMA body at run time when the CPU has one,
+// dominate a step outside the GEMMs: recurrent gate math, GELU and tanh, causal attention
+// (one query row forward, one (batch, head) pair backward), and the small products of a
+// recurrent step. Each function picks an AVX2 + FMA body at run time when the CPU has one,
 // and a portable body otherwise; both agree to within the exp approximation (relative error
 // about 2e-7) and float summation order.
 
@@ -45,6 +46,16 @@ void loom_attend_row(const float *query, const float *keys, const float *values,
 void loom_attention_head_backward(const float *dout, long dout_stride, const float *q, long stride, int length,
                                   int head_size, float scale, const float *probabilities, const float *mask,
                                   float *dq, float *scratch);
+
+// A weight matrix packed once for many products (recurrent steps). `loom_pack_b` copies B
+// (k x n, element (kk, j) at b[kk * k_stride + j * n_stride]) into `packed`, which holds
+// loom_packed_b_count(k, n) floats. `loom_gemm_packed` then computes C = A B, or C += A B
+// when `accumulate` is nonzero, for A (m x k, rows `lda` apart) and C (m x n, rows `ldc`
+// apart). Each call runs on the calling thread.
+long loom_packed_b_count(int k, int n);
+void loom_pack_b(const float *b, long k_stride, long n_stride, int k, int n, float *packed);
+void loom_gemm_packed(int m, int n, int k, const float *a, long lda, const float *packed, int accumulate, float *c,
+                      long ldc);
 
 #ifdef __cplusplus
 }

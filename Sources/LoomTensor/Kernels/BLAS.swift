@@ -2,6 +2,11 @@ import CBLAS
 
 /// Row-major single-precision GEMM: C = alpha * op(A) * op(B) + beta * C, where op(A) is
 /// (m, k) and op(B) is (k, n). `lda`/`ldb`/`ldc` default to the contiguous row lengths.
+///
+/// Threading: OpenBLAS runs single-threaded, and a large product is split into one block of
+/// rows (or columns, when there are few rows) per core on Loom's own threads. OpenBLAS's
+/// worker threads spin for a while after each call; on a machine with as many cores as
+/// workers, that spinning takes time from the loops Loom runs between products.
 @inline(__always)
 public func sgemm(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
@@ -18,7 +23,47 @@ public func sgemm(
     let lda = lda ?? (transposeA ? m : k)
     let ldb = ldb ?? (transposeB ? k : n)
     let ldc = ldc ?? n
-    cblas_sgemm(
-        CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    BLASThreads.configure
+    let parts = BLASThreads.parts(m: m, n: n, k: k)
+    if parts == 1 {
+        cblas_sgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        return
+    }
+    let splitRows = m >= n || m >= BLASThreads.block * parts
+    let length = splitRows ? m : n
+    let size = (length / parts + BLASThreads.block - 1) / BLASThreads.block * BLASThreads.block
+    Parallel.forEach(parts) { part in
+        let start = part * size, end = Swift.min(length, start + size)
+        guard start < end else { return }
+        if splitRows {  // rows of op(A) and C
+            cblas_sgemm(
+                CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                Int32(end - start), Int32(n), Int32(k), alpha, a + (transposeA ? start : start * lda), Int32(lda),
+                b, Int32(ldb), beta, c + start * ldc, Int32(ldc))
+        } else {  // columns of op(B) and C
+            cblas_sgemm(
+                CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(end - start), Int32(k), alpha, a, Int32(lda),
+                b + (transposeB ? start * ldb : start), Int32(ldb), beta, c + start, Int32(ldc))
+        }
+    }
+}
+
+enum BLASThreads {
+    /// Blocks of rows or columns are multiples of this, the width OpenBLAS's kernels work in.
+    static let block = 16
+
+    /// Below this many multiply-adds, a product runs on the calling thread: starting a
+    /// second thread costs about as much as the work it would take over.
+    static let threshold = 1 << 20
+
+    static let configure: Void = { openblas_set_num_threads(1) }()
+
+    static func parts(m: Int, n: Int, k: Int) -> Int {
+        let cores = Parallel.coreCount
+        guard cores > 1, m * n * k >= threshold, Swift.max(m, n) >= 2 * block else { return 1 }
+        return cores
+    }
 }

@@ -2,7 +2,8 @@
 /// fused op with a hand-written backward through time.
 ///
 /// Forward: the input projection of every time step is one GEMM (B·T, I) × (I, G·H); each
-/// step then adds h · W_hhᵀ for all gates with one GEMM and runs the fused gate math.
+/// step then adds h · W_hhᵀ for all gates with one product against W_hh packed once for
+/// the sequence (`PackedMatrix`), and runs the fused gate math.
 /// The activated gates and the states each step started from are kept, so backward needs
 /// one GEMM per step (for dh) and three GEMMs over all steps for dW_ih, dW_hh and dx.
 public struct RecurrentSequenceOutput {
@@ -61,7 +62,8 @@ extension Tensor {
         let previousHidden = TensorStorage(count: batch * steps * width)  // (B, T, H) state each step started from
         let previousCell = hasCell ? TensorStorage(count: batch * steps * width) : nil
         let aux = kind == .lstm || kind == .gru ? TensorStorage(count: batch * steps * width) : nil
-        let hiddenSide = kind == .gru ? TensorStorage(count: batch * gateWidth) : nil  // (B, G·H) scratch
+        // (B, G·H): h · W_hhᵀ of the current step, contiguous so the product writes whole rows.
+        let hiddenSide = TensorStorage(count: batch * gateWidth)
         // [output (B, T, H) | h_n (B, H) | c_n (B, H)] in one result, so the graph has one node.
         let resultCount = batch * steps * width + stateCount * (hasCell ? 2 : 1)
         let result = TensorStorage(count: resultCount)
@@ -73,33 +75,35 @@ extension Tensor {
         }
         let biasHN = kind == .gru ? biasHH.map { $0.pointer + 2 * width } : nil
 
-        for t in order {
-            for b in 0..<batch {
-                let at = (b * steps + t) * width
-                (previousHidden.pointer + at).update(from: h + b * width, count: width)
-                if let previousCell { (previousCell.pointer + at).update(from: c + b * width, count: width) }
-            }
-            let stepGates = gp + t * gateWidth
-            if let hiddenSide {
-                sgemm(transposeA: false, transposeB: true, m: batch, n: gateWidth, k: width,
-                      a: h, b: weightHH.pointer, c: hiddenSide.pointer)
-            } else {
-                sgemm(transposeA: false, transposeB: true, m: batch, n: gateWidth, k: width,
-                      a: h, b: weightHH.pointer, beta: 1, c: stepGates, ldc: rowStride)
-            }
-            for b in 0..<batch {
-                let o = out + (b * steps + t) * width
-                guard t < lengths[b] else { o.update(repeating: 0, count: width); continue }
-                let g = stepGates + b * rowStride, hb = h + b * width
-                let a = aux.map { $0.pointer + (b * steps + t) * width }
-                switch kind {
-                case .rnnTanh, .rnnRelu:
-                    RecurrentCellMath.rnnForward(relu: kind == .rnnRelu, hidden: width, gates: g, h: hb, out: o)
-                case .lstm:
-                    RecurrentCellMath.lstmForward(hidden: width, gates: g, aux: a!, h: hb, c: c + b * width, out: o)
-                case .gru:
-                    RecurrentCellMath.gruForward(hidden: width, gates: g, hh: hiddenSide!.pointer + b * gateWidth,
-                                                 biasHN: biasHN, aux: a!, h: hb, out: o)
+        // Each thread takes its own rows of the batch through every step, so the steps need
+        // no hand-off between threads.
+        let packedHH = PackedMatrix(weightHH.pointer, rows: width, columns: gateWidth, transposed: true)
+        Parallel.forRanges(batch, threshold: splitThreshold(batch: batch, steps: steps, gateWidth: gateWidth, width: width)) { rows in
+            let first = rows.lowerBound
+            for t in order {
+                for b in rows {
+                    let at = (b * steps + t) * width
+                    (previousHidden.pointer + at).update(from: h + b * width, count: width)
+                    if let previousCell { (previousCell.pointer + at).update(from: c + b * width, count: width) }
+                }
+                let stepGates = gp + t * gateWidth
+                packedHH.multiply(count: rows.count, a: h + first * width, lda: width,
+                                  into: hiddenSide.pointer + first * gateWidth, ldc: gateWidth, accumulate: false)
+                for b in rows {
+                    let o = out + (b * steps + t) * width
+                    guard t < lengths[b] else { o.update(repeating: 0, count: width); continue }
+                    let g = stepGates + b * rowStride, hb = h + b * width, hh = hiddenSide.pointer + b * gateWidth
+                    if kind != .gru { for j in 0..<gateWidth { g[j] += hh[j] } }
+                    let a = aux.map { $0.pointer + (b * steps + t) * width }
+                    switch kind {
+                    case .rnnTanh, .rnnRelu:
+                        RecurrentCellMath.rnnForward(relu: kind == .rnnRelu, hidden: width, gates: g, h: hb, out: o)
+                    case .lstm:
+                        RecurrentCellMath.lstmForward(hidden: width, gates: g, aux: a!, h: hb, c: c + b * width, out: o)
+                    case .gru:
+                        RecurrentCellMath.gruForward(hidden: width, gates: g, hh: hh,
+                                                     biasHN: biasHN, aux: a!, h: hb, out: o)
+                    }
                 }
             }
         }
@@ -133,6 +137,11 @@ extension Tensor {
     }
 }
 
+/// Threads split the batch when each gets enough work per step to pay for starting it.
+private func splitThreshold(batch: Int, steps: Int, gateWidth: Int, width: Int) -> Int {
+    batch >= 2 && batch * steps * gateWidth * width >= 1 << 20 ? 2 : Int.max
+}
+
 private func recurrentSequenceBackward(
     _ kind: RecurrentCellKind, gradient g: UnsafeMutablePointer<Float>, batch: Int, steps: Int, inputSize: Int, width: Int,
     lengths: [Int], order: [Int], input: Tensor, weightIH: Tensor, weightHH: Tensor, biasIH: Tensor?, biasHH: Tensor?,
@@ -149,36 +158,46 @@ private func recurrentSequenceBackward(
     if let dc { dc.pointer.update(from: g + batch * steps * width + stateCount, count: stateCount) }
     let dGatesX = TensorStorage(count: batch * steps * gateWidth)  // (B, T, G·H)
     let dGatesH = kind == .gru ? TensorStorage(count: batch * steps * gateWidth) : dGatesX
+    // (B, G·H): the gate gradients that flow through W_hh at the current step, contiguous so
+    // the product reads whole rows; copied into dGatesH for the weight gradients.
+    let dGatesStep = TensorStorage(count: batch * gateWidth)
 
-    for t in order.reversed() {
-        for b in 0..<batch {
-            let at = (b * steps + t) * gateWidth
-            guard t < lengths[b] else {
-                (dGatesX.pointer + at).update(repeating: 0, count: gateWidth)
-                if kind == .gru { (dGatesH.pointer + at).update(repeating: 0, count: gateWidth) }
-                continue
+    let packedHH = PackedMatrix(weightHH.pointer, rows: gateWidth, columns: width, transposed: false)
+    Parallel.forRanges(batch, threshold: splitThreshold(batch: batch, steps: steps, gateWidth: gateWidth, width: width)) { rows in
+        let first = rows.lowerBound
+        for t in order.reversed() {
+            for b in rows {
+                let at = (b * steps + t) * gateWidth
+                let stepRow = dGatesStep.pointer + b * gateWidth
+                guard t < lengths[b] else {
+                    (dGatesX.pointer + at).update(repeating: 0, count: gateWidth)
+                    if kind == .gru { (dGatesH.pointer + at).update(repeating: 0, count: gateWidth) }
+                    stepRow.update(repeating: 0, count: gateWidth)
+                    continue
+                }
+                let d = dh.pointer + b * width, go = gradOutput + (b * steps + t) * width
+                for j in 0..<width { d[j] += go[j] }
+                let gateRow = gates.pointer + at
+                let stateAt = (b * steps + t) * width
+                switch kind {
+                case .rnnTanh, .rnnRelu:
+                    RecurrentCellMath.rnnBackward(relu: kind == .rnnRelu, hidden: width, gates: gateRow, dh: d,
+                                                  dGates: stepRow)
+                case .lstm:
+                    RecurrentCellMath.lstmBackward(hidden: width, gates: gateRow, aux: aux!.pointer + stateAt,
+                                                   cPrevious: previousCell!.pointer + stateAt, dh: d,
+                                                   dc: dc!.pointer + b * width, dGates: stepRow)
+                case .gru:
+                    RecurrentCellMath.gruBackward(hidden: width, gates: gateRow, aux: aux!.pointer + stateAt,
+                                                  hPrevious: previousHidden.pointer + stateAt, dh: d,
+                                                  dGatesX: dGatesX.pointer + at, dGatesH: stepRow)
+                }
+                (dGatesH.pointer + at).update(from: stepRow, count: gateWidth)
             }
-            let d = dh.pointer + b * width, go = gradOutput + (b * steps + t) * width
-            for j in 0..<width { d[j] += go[j] }
-            let gateRow = gates.pointer + at
-            let stateAt = (b * steps + t) * width
-            switch kind {
-            case .rnnTanh, .rnnRelu:
-                RecurrentCellMath.rnnBackward(relu: kind == .rnnRelu, hidden: width, gates: gateRow, dh: d,
-                                              dGates: dGatesX.pointer + at)
-            case .lstm:
-                RecurrentCellMath.lstmBackward(hidden: width, gates: gateRow, aux: aux!.pointer + stateAt,
-                                               cPrevious: previousCell!.pointer + stateAt, dh: d,
-                                               dc: dc!.pointer + b * width, dGates: dGatesX.pointer + at)
-            case .gru:
-                RecurrentCellMath.gruBackward(hidden: width, gates: gateRow, aux: aux!.pointer + stateAt,
-                                              hPrevious: previousHidden.pointer + stateAt, dh: d,
-                                              dGatesX: dGatesX.pointer + at, dGatesH: dGatesH.pointer + at)
-            }
+            // dh_prev += dGates_t · W_hh; rows past their length have zero gate gradients.
+            packedHH.multiply(count: rows.count, a: dGatesStep.pointer + first * gateWidth, lda: gateWidth,
+                              into: dh.pointer + first * width, ldc: width, accumulate: true)
         }
-        // dh_prev += dGates_t · W_hh; rows past their length have zero gate gradients.
-        sgemm(transposeA: false, transposeB: false, m: batch, n: width, k: gateWidth,
-              a: dGatesH.pointer + t * gateWidth, lda: rowStride, b: weightHH.pointer, beta: 1, c: dh.pointer)
     }
 
     let rows = batch * steps
