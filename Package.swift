@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "CLoomKernels"),
         .target(name: "LoomCore"),
         .target(name: "LoomTensor", dependencies: ["CBLAS", "CLoomKernels"], swiftSettings: optimized),
-        .target(name: "LoomNN", dependencies: ["LoomCore", "LoomTensor"], swiftSettings: optimized),
+        .target(name: "LoomNN", dependencies: ["LoomCore", "LoomTensor", "CLoomKernels"], swiftSettings: optimized),
         .target(name: "LoomText", dependencies: ["LoomCore", "CLoomICU"], swiftSettings: optimized),
         .target(name: "LoomData", dependencies: ["LoomCore", "CZlib"], swiftSettings: optimized),
         .target(name: "LoomModels", dependencies: ["LoomNN", "LoomText", "LoomData"], swiftSettings: optimized),

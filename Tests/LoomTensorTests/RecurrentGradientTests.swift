@@ -8,9 +8,11 @@ final class RecurrentGradientTests: XCTestCase {
     func testReluRNNGradients() { check(.rnnRelu, reverse: true) }
     func testLSTMGradients() { check(.lstm, reverse: false); check(.lstm, reverse: true) }
     func testGRUGradients() { check(.gru, reverse: false); check(.gru, reverse: true) }
+    /// One step (a decoder's) takes a different path: one BLAS product instead of a packed W_hh.
+    func testSingleStepGradients() { for kind in RecurrentCellKind.allCases { check(kind, reverse: false, steps: 1) } }
 
-    private func check(_ kind: RecurrentCellKind, reverse: Bool) {
-        let (batch, steps, inputSize, width) = (2, 4, 3, 3)
+    private func check(_ kind: RecurrentCellKind, reverse: Bool, steps: Int = 4) {
+        let (batch, inputSize, width) = (2, 3, 3)
         let gateWidth = kind.gateCount * width
         var rng = RandomGenerator(seed: 11)
         var inputs = [
@@ -24,7 +26,7 @@ final class RecurrentGradientTests: XCTestCase {
         if kind.hasCellState { inputs.append(Tensor.randomNormal([batch, width], std: 0.5, using: &rng)) }
         let report = checkGradients(inputs, epsilon: 1e-2) { t in
             let r = Tensor.recurrentSequence(kind, input: t[0], weightIH: t[1], weightHH: t[2], biasIH: t[3], biasHH: t[4],
-                                             hidden: t[5], cell: kind.hasCellState ? t[6] : nil, lengths: [4, 2], reverse: reverse)
+                                             hidden: t[5], cell: kind.hasCellState ? t[6] : nil, lengths: [steps, (steps + 1) / 2], reverse: reverse)
             var parts = [r.output.reshaped([-1]), r.hidden.reshaped([-1])]
             if let cell = r.cell { parts.append(cell.reshaped([-1])) }
             return Tensor.concat(parts, axis: 0)

@@ -1,4 +1,5 @@
 import Foundation
+import CLoomKernels
 import LoomTensor
 
 /// Adam as `torch.optim.Adam` (bias-corrected first and second moments). Its weight decay
@@ -35,11 +36,8 @@ public class Adam: Optimizer {
         let stepSize = Float(Double(u.learningRate) / correction1)
         let rootCorrection2 = Float(correction2.squareRoot())
         Parallel.forRanges(u.count) { range in
-            for i in range {
-                m[i] = b1 * m[i] + (1 - b1) * g[i]
-                v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
-                w[i] = w[i] * shrink - stepSize * m[i] / (v[i].squareRoot() / rootCorrection2 + eps)
-            }
+            let s = range.lowerBound
+            loom_adam_step(range.count, w + s, g + s, m + s, v + s, b1, b2, eps, stepSize, rootCorrection2, shrink)
         }
     }
 }

@@ -77,7 +77,12 @@ extension Tensor {
 
         // Each thread takes its own rows of the batch through every step, so the steps need
         // no hand-off between threads.
-        let packedHH = PackedMatrix(weightHH.pointer, rows: width, columns: gateWidth, transposed: true)
+        // A single step (a decoder's) gains nothing from packing: one BLAS product covers it.
+        let packedHH = steps > 1 ? PackedMatrix(weightHH.pointer, rows: width, columns: gateWidth, transposed: true) : nil
+        if packedHH == nil {
+            sgemm(transposeA: false, transposeB: true, m: batch, n: gateWidth, k: width,
+                  a: h, b: weightHH.pointer, c: hiddenSide.pointer)
+        }
         Parallel.forRanges(batch, threshold: splitThreshold(batch: batch, steps: steps, gateWidth: gateWidth, width: width)) { rows in
             let first = rows.lowerBound
             for t in order {
@@ -87,7 +92,7 @@ extension Tensor {
                     if let previousCell { (previousCell.pointer + at).update(from: c + b * width, count: width) }
                 }
                 let stepGates = gp + t * gateWidth
-                packedHH.multiply(count: rows.count, a: h + first * width, lda: width,
+                packedHH?.multiply(count: rows.count, a: h + first * width, lda: width,
                                   into: hiddenSide.pointer + first * gateWidth, ldc: gateWidth, accumulate: false)
                 for b in rows {
                     let o = out + (b * steps + t) * width
@@ -162,7 +167,7 @@ private func recurrentSequenceBackward(
     // the product reads whole rows; copied into dGatesH for the weight gradients.
     let dGatesStep = TensorStorage(count: batch * gateWidth)
 
-    let packedHH = PackedMatrix(weightHH.pointer, rows: gateWidth, columns: width, transposed: false)
+    let packedHH = steps > 1 ? PackedMatrix(weightHH.pointer, rows: gateWidth, columns: width, transposed: false) : nil
     Parallel.forRanges(batch, threshold: splitThreshold(batch: batch, steps: steps, gateWidth: gateWidth, width: width)) { rows in
         let first = rows.lowerBound
         for t in order.reversed() {
@@ -195,11 +200,15 @@ private func recurrentSequenceBackward(
                 (dGatesH.pointer + at).update(from: stepRow, count: gateWidth)
             }
             // dh_prev += dGates_t · W_hh; rows past their length have zero gate gradients.
-            packedHH.multiply(count: rows.count, a: dGatesStep.pointer + first * gateWidth, lda: gateWidth,
+            packedHH?.multiply(count: rows.count, a: dGatesStep.pointer + first * gateWidth, lda: gateWidth,
                               into: dh.pointer + first * width, ldc: width, accumulate: true)
         }
     }
 
+    if packedHH == nil {
+        sgemm(transposeA: false, transposeB: false, m: batch, n: width, k: gateWidth,
+              a: dGatesStep.pointer, b: weightHH.pointer, beta: 1, c: dh.pointer)
+    }
     let rows = batch * steps
     if let hidden, let gh = hidden.gradBuffer() { for i in 0..<stateCount { gh[i] += dh.pointer[i] } }
     if let cell, let dc, let gc = cell.gradBuffer() { for i in 0..<stateCount { gc[i] += dc.pointer[i] } }
