@@ -20,7 +20,7 @@ fi
 printf '%s' $'\n !$&\',-.3:;?ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz' > "$work/chars.txt"
 "$LOOM" tokenizer train --kind char --corpus "$work/chars.txt" --out "$work/ckpt/tokenizer.json" >/dev/null 2>&1
 
-OPENBLAS_NUM_THREADS=2 /usr/bin/time -v -o "$work/loom.time" "$LOOM" generate --checkpoint "$work/ckpt" --prompt "A" \
+/usr/bin/time -v -o "$work/loom.time" "$LOOM" generate --checkpoint "$work/ckpt" --prompt "A" \
     --max-tokens $TOKENS --temperature 0.8 --seed 1 --json > "$work/loom.out" 2>/dev/null
 # PyTorch on 1 and on 2 threads; the faster run counts (on a busy 2-core machine its two
 # threads can spin against each other and lose badly).

@@ -14,7 +14,7 @@ if [ ! -f "$CORPUS" ]; then echo "gpt_train: $CORPUS missing (run: loom corpora)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 if [ "$STEPS" -ge 1000 ]; then evals=(--eval-every 250); else evals=(--eval-every 0); fi
-loom_json=$(OPENBLAS_NUM_THREADS=2 "$LOOM" pretrain --model gpt --corpus "$CORPUS" --out "$work/loom" --steps "$STEPS" \
+loom_json=$("$LOOM" pretrain --model gpt --corpus "$CORPUS" --out "$work/loom" --steps "$STEPS" \
     "${evals[@]}" --final-eval-batches 200 --sample-every 0 --save-every 0 --log-every 50 --json 2>"$work/loom.log" | tail -n 1)
 torch_json=""
 if "$PY" -c "import torch" 2>/dev/null; then

@@ -19,7 +19,7 @@ trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 samples=${MEMORY_SAMPLES:-$work/samples}
 : > "$samples"
 
-OPENBLAS_NUM_THREADS=2 "$LOOM" pretrain --model gpt --corpus "$CORPUS" --out "$work/run" --steps "$STEPS" \
+"$LOOM" pretrain --model gpt --corpus "$CORPUS" --out "$work/run" --steps "$STEPS" \
     --log-every "$EVERY" --sample-every 0 --json > "$work/out" 2> "$work/log" &
 pid=$!
 

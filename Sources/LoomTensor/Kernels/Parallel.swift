@@ -3,9 +3,10 @@ import Foundation
 
 /// Splitting loops across cores.
 ///
-/// Threading policy: OpenBLAS runs its own threads inside each GEMM, so Loom never calls
-/// BLAS from inside `parallelFor`. Our own threads are for elementwise loops, reductions
-/// and batches of small work that BLAS would not parallelize well.
+/// Threading policy: every thread is Loom's own. OpenBLAS is set to one thread, and `sgemm`
+/// splits a large product into a block of rows or columns per core here, so BLAS never has
+/// threads of its own spinning beside these. The same threads run elementwise loops,
+/// reductions, and recurrent layers (one block of batch rows each, for a whole sequence).
 public enum Parallel {
     public static let coreCount = Swift.max(1, ProcessInfo.processInfo.activeProcessorCount)
 
