@@ -75,14 +75,14 @@ extension Tensor {
         }
         let biasHN = kind == .gru ? biasHH.map { $0.pointer + 2 * width } : nil
 
-        // Each thread takes its own rows of the batch through every step, so the steps need
-        // no hand-off between threads.
         // A single step (a decoder's) gains nothing from packing: one BLAS product covers it.
         let packedHH = steps > 1 ? PackedMatrix(weightHH.pointer, rows: width, columns: gateWidth, transposed: true) : nil
         if packedHH == nil {
             sgemm(transposeA: false, transposeB: true, m: batch, n: gateWidth, k: width,
                   a: h, b: weightHH.pointer, c: hiddenSide.pointer)
         }
+        // Each thread takes its own rows of the batch through every step, so the steps need
+        // no hand-off between threads.
         Parallel.forRanges(batch, threshold: splitThreshold(batch: batch, steps: steps, gateWidth: gateWidth, width: width)) { rows in
             let first = rows.lowerBound
             for t in order {
