@@ -20,9 +20,13 @@ enum RecurrentEvaluation {
         Output.info("scoring \(tokens.count) tokens of \(input)")
         let (loss, count) = model.streamLoss(tokens: tokens, batch: lanes, window: window)
         let bits = loss / log(2)
-        print(String(format: "loss %.4f nats, perplexity %.4f, %.4f bits per token over %d tokens", loss, exp(loss), bits, count))
+        let isChar = tokenizer is CharTokenizer
+        print(String(format: "loss %.4f nats, perplexity %.4f, %.4f bits per %@ over %d tokens", loss, exp(loss), bits,
+                     isChar ? "character" : "token", count))
         if common.json {
-            Output.json(["loss": loss, "perplexity": exp(loss), "bits_per_token": bits, "tokens": count])
+            var result: [String: Any] = ["loss": loss, "perplexity": exp(loss), "bits_per_token": bits, "tokens": count]
+            if isChar { result["bits_per_char"] = bits }  // the key the GPT's eval gives for char models
+            Output.json(result)
         }
     }
 }
