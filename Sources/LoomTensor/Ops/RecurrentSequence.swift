@@ -154,7 +154,6 @@ private func recurrentSequenceBackward(
     aux: TensorStorage?
 ) {
     let gateWidth = kind.gateCount * width
-    let rowStride = steps * gateWidth
     let stateCount = batch * width
     let gradOutput = g
     let dh = TensorStorage(count: stateCount)
