@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 LOOM=${LOOM:-.build/release/loom}
 PY=${LOOM_PYTHON:-python3}
-STEPS=${RNN_BENCH_STEPS:-30}
+STEPS=${RNN_BENCH_STEPS:-100}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 if [ -f corpora/kjv/train.txt ]; then head -c 300000 corpora/kjv/train.txt > "$work/corpus.txt"
