@@ -7,7 +7,6 @@ import CBLAS
 /// rows (or columns, when there are few rows) per core on Loom's own threads. OpenBLAS's
 /// worker threads spin for a while after each call; on a machine with as many cores as
 /// workers, that spinning takes time from the loops Loom runs between products.
-@inline(__always)
 public func sgemm(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil,
@@ -24,13 +23,13 @@ public func sgemm(
     let ldb = ldb ?? (transposeB ? k : n)
     let ldc = ldc ?? n
     BLASThreads.configure
-    let parts = BLASThreads.parts(m: m, n: n, k: k)
-    if parts == 1 {
+    func product(rows: Int, columns: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>) {
         cblas_sgemm(
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
-        return
+            Int32(rows), Int32(columns), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
+    let parts = BLASThreads.parts(m: m, n: n, k: k)
+    if parts == 1 { return product(rows: m, columns: n, a: a, b: b, c: c) }
     let splitRows = m >= n || m >= BLASThreads.block * parts
     let length = splitRows ? m : n
     let size = (length / parts + BLASThreads.block - 1) / BLASThreads.block * BLASThreads.block
@@ -38,15 +37,9 @@ public func sgemm(
         let start = part * size, end = Swift.min(length, start + size)
         guard start < end else { return }
         if splitRows {  // rows of op(A) and C
-            cblas_sgemm(
-                CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                Int32(end - start), Int32(n), Int32(k), alpha, a + (transposeA ? start : start * lda), Int32(lda),
-                b, Int32(ldb), beta, c + start * ldc, Int32(ldc))
+            product(rows: end - start, columns: n, a: a + (transposeA ? start : start * lda), b: b, c: c + start * ldc)
         } else {  // columns of op(B) and C
-            cblas_sgemm(
-                CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(end - start), Int32(k), alpha, a, Int32(lda),
-                b + (transposeB ? start * ldb : start), Int32(ldb), beta, c + start, Int32(ldc))
+            product(rows: m, columns: end - start, a: a, b: b + (transposeB ? start * ldb : start), c: c + start)
         }
     }
 }
