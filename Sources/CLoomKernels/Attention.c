@@ -34,21 +34,111 @@ static void attend_row_portable(const float *query, const float *keys, const flo
     }
 }
 
+// out[j] = x . rows[j] for `count` rows `stride` floats apart, head_size a multiple of 8.
+// Eight rows at a time keep eight accumulators in flight and one transpose-and-add tree
+// gives their eight sums as one vector, instead of a horizontal sum per row.
+LOOM_AVX2 static inline void dot_rows_avx2(const float *x, const float *rows, long stride, int count, int head_size,
+                                           float *out) {
+    int j = 0;
+    for (; j + 8 <= count; j += 8) {
+        const float *r = rows + j * stride;
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (int d = 0; d < head_size; d += 8) {
+            __m256 q = _mm256_loadu_ps(x + d);
+            a0 = _mm256_fmadd_ps(q, _mm256_loadu_ps(r + d), a0);
+            a1 = _mm256_fmadd_ps(q, _mm256_loadu_ps(r + stride + d), a1);
+            a2 = _mm256_fmadd_ps(q, _mm256_loadu_ps(r + 2 * stride + d), a2);
+            a3 = _mm256_fmadd_ps(q, _mm256_loadu_ps(r + 3 * stride + d), a3);
+            a4 = _mm256_fmadd_ps(q, _mm256_loadu_ps(r + 4 * stride + d), a4);
+            a5 = _mm256_fmadd_ps(q, _mm256_loadu_ps(r + 5 * stride + d), a5);
+            a6 = _mm256_fmadd_ps(q, _mm256_loadu_ps(r + 6 * stride + d), a6);
+            a7 = _mm256_fmadd_ps(q, _mm256_loadu_ps(r + 7 * stride + d), a7);
+        }
+        // Each 128-bit half of s0123 holds that half's partial sums of rows 0..3, and of
+        // s4567 those of rows 4..7; adding the low halves to the high halves finishes them.
+        __m256 s0123 = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+        __m256 s4567 = _mm256_hadd_ps(_mm256_hadd_ps(a4, a5), _mm256_hadd_ps(a6, a7));
+        __m256 sums = _mm256_add_ps(_mm256_permute2f128_ps(s0123, s4567, 0x20),
+                                    _mm256_permute2f128_ps(s0123, s4567, 0x31));
+        _mm256_storeu_ps(out + j, sums);
+    }
+    for (; j < count; j++) {
+        const float *r = rows + j * stride;
+        __m256 acc = _mm256_setzero_ps();
+        for (int d = 0; d < head_size; d += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(x + d), _mm256_loadu_ps(r + d), acc);
+        out[j] = loom_sum8(acc);
+    }
+}
+
+// out[0..<head_size] (+)= sum_j w[j] rows[j], head_size a multiple of 8. The positions run
+// in the inner loop over 32 columns at a time with two rows in flight: eight independent
+// accumulator chains, so the sum is not held up by the latency of each multiply-add.
+LOOM_AVX2 static inline void weighted_rows_avx2(const float *w, const float *rows, long stride, int count,
+                                                int head_size, float *out, int accumulate) {
+    int d = 0;
+    for (; d + 32 <= head_size; d += 32) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        int j = 0;
+        for (; j + 2 <= count; j += 2) {
+            const float *r = rows + j * stride + d, *s = r + stride;
+            __m256 x = _mm256_set1_ps(w[j]), y = _mm256_set1_ps(w[j + 1]);
+            a0 = _mm256_fmadd_ps(x, _mm256_loadu_ps(r), a0);
+            a1 = _mm256_fmadd_ps(x, _mm256_loadu_ps(r + 8), a1);
+            a2 = _mm256_fmadd_ps(x, _mm256_loadu_ps(r + 16), a2);
+            a3 = _mm256_fmadd_ps(x, _mm256_loadu_ps(r + 24), a3);
+            b0 = _mm256_fmadd_ps(y, _mm256_loadu_ps(s), b0);
+            b1 = _mm256_fmadd_ps(y, _mm256_loadu_ps(s + 8), b1);
+            b2 = _mm256_fmadd_ps(y, _mm256_loadu_ps(s + 16), b2);
+            b3 = _mm256_fmadd_ps(y, _mm256_loadu_ps(s + 24), b3);
+        }
+        if (j < count) {
+            const float *r = rows + j * stride + d;
+            __m256 x = _mm256_set1_ps(w[j]);
+            a0 = _mm256_fmadd_ps(x, _mm256_loadu_ps(r), a0);
+            a1 = _mm256_fmadd_ps(x, _mm256_loadu_ps(r + 8), a1);
+            a2 = _mm256_fmadd_ps(x, _mm256_loadu_ps(r + 16), a2);
+            a3 = _mm256_fmadd_ps(x, _mm256_loadu_ps(r + 24), a3);
+        }
+        a0 = _mm256_add_ps(a0, b0), a1 = _mm256_add_ps(a1, b1), a2 = _mm256_add_ps(a2, b2), a3 = _mm256_add_ps(a3, b3);
+        if (accumulate) {
+            a0 = _mm256_add_ps(a0, _mm256_loadu_ps(out + d)), a1 = _mm256_add_ps(a1, _mm256_loadu_ps(out + d + 8));
+            a2 = _mm256_add_ps(a2, _mm256_loadu_ps(out + d + 16)), a3 = _mm256_add_ps(a3, _mm256_loadu_ps(out + d + 24));
+        }
+        _mm256_storeu_ps(out + d, a0), _mm256_storeu_ps(out + d + 8, a1);
+        _mm256_storeu_ps(out + d + 16, a2), _mm256_storeu_ps(out + d + 24, a3);
+    }
+    for (; d < head_size; d += 8) {
+        __m256 a = _mm256_setzero_ps(), b = a;
+        int j = 0;
+        for (; j + 2 <= count; j += 2) {
+            a = _mm256_fmadd_ps(_mm256_set1_ps(w[j]), _mm256_loadu_ps(rows + j * stride + d), a);
+            b = _mm256_fmadd_ps(_mm256_set1_ps(w[j + 1]), _mm256_loadu_ps(rows + (j + 1) * stride + d), b);
+        }
+        if (j < count) a = _mm256_fmadd_ps(_mm256_set1_ps(w[j]), _mm256_loadu_ps(rows + j * stride + d), a);
+        a = _mm256_add_ps(a, b);
+        if (accumulate) a = _mm256_add_ps(a, _mm256_loadu_ps(out + d));
+        _mm256_storeu_ps(out + d, a);
+    }
+}
+
 LOOM_AVX2 static void attend_row_avx2(const float *query, const float *keys, const float *values, long stride,
                                       int count, int head_size, float scale, float *probabilities, const float *mask,
                                       float *output) {
-    float maximum = -INFINITY;
-    for (int j = 0; j < count; j++) {
-        const float *k = keys + j * stride;
-        __m256 acc = _mm256_setzero_ps();
-        for (int d = 0; d < head_size; d += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(query + d), _mm256_loadu_ps(k + d), acc);
-        float s = scale * loom_sum8(acc);
-        probabilities[j] = s;
-        if (s > maximum) maximum = s;
-    }
-    __m256 top = _mm256_set1_ps(maximum), sums = _mm256_setzero_ps();
+    dot_rows_avx2(query, keys, stride, count, head_size, probabilities);
+    __m256 scale8 = _mm256_set1_ps(scale), top8 = _mm256_set1_ps(-INFINITY);
     int j = 0;
     for (; j + 8 <= count; j += 8) {
+        __m256 s = _mm256_mul_ps(_mm256_loadu_ps(probabilities + j), scale8);
+        _mm256_storeu_ps(probabilities + j, s);
+        top8 = _mm256_max_ps(top8, s);
+    }
+    float maximum = loom_max8(top8);
+    for (; j < count; j++) {
+        probabilities[j] *= scale;
+        if (probabilities[j] > maximum) maximum = probabilities[j];
+    }
+    __m256 top = _mm256_set1_ps(maximum), sums = _mm256_setzero_ps();
+    for (j = 0; j + 8 <= count; j += 8) {
         __m256 e = loom_exp8(_mm256_sub_ps(_mm256_loadu_ps(probabilities + j), top));
         _mm256_storeu_ps(probabilities + j, e);
         sums = _mm256_add_ps(sums, e);
@@ -63,13 +153,12 @@ LOOM_AVX2 static void attend_row_avx2(const float *query, const float *keys, con
     for (j = 0; j + 8 <= count; j += 8)
         _mm256_storeu_ps(probabilities + j, _mm256_mul_ps(_mm256_loadu_ps(probabilities + j), inverse));
     for (; j < count; j++) probabilities[j] *= 1.0f / total;
-    for (int d = 0; d < head_size; d += 8) {
-        __m256 acc = _mm256_setzero_ps();
-        for (j = 0; j < count; j++) {
-            float w = mask ? probabilities[j] * mask[j] : probabilities[j];
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(w), _mm256_loadu_ps(values + j * stride + d), acc);
-        }
-        _mm256_storeu_ps(output + d, acc);
+    if (mask) {
+        float weights[count];
+        for (j = 0; j < count; j++) weights[j] = probabilities[j] * mask[j];
+        weighted_rows_avx2(weights, values, stride, count, head_size, output, 0);
+    } else {
+        weighted_rows_avx2(probabilities, values, stride, count, head_size, output, 0);
     }
 }
 
@@ -133,39 +222,23 @@ LOOM_AVX2 static void attention_head_backward_avx2(const float *dout, long dout_
     for (int t = 0; t < length; t++) {
         const float *p = probabilities + (long)t * length, *m = mask ? mask + (long)t * length : NULL;
         const float *g = dout + t * dout_stride;
+        dot_rows_avx2(g, v, stride, t + 1, head_size, row);
         float weighted = 0.0f;
         for (int j = 0; j <= t; j++) {
-            __m256 acc = _mm256_setzero_ps();
-            for (int d = 0; d < head_size; d += 8)
-                acc = _mm256_fmadd_ps(_mm256_loadu_ps(g + d), _mm256_loadu_ps(v + j * stride + d), acc);
-            float dp = loom_sum8(acc);
-            if (m) dp *= m[j];
-            row[j] = dp;
-            weighted += p[j] * dp;
+            if (m) row[j] *= m[j];
+            weighted += p[j] * row[j];
         }
         for (int j = 0; j <= t; j++) {
             row[j] = scale * p[j] * (row[j] - weighted);
             ds_t[(long)j * length + t] = row[j];
             w_t[(long)j * length + t] = m ? p[j] * m[j] : p[j];
         }
-        for (int d = 0; d < head_size; d += 8) {
-            __m256 acc = _mm256_loadu_ps(dq + t * stride + d);
-            for (int j = 0; j <= t; j++)
-                acc = _mm256_fmadd_ps(_mm256_set1_ps(row[j]), _mm256_loadu_ps(k + j * stride + d), acc);
-            _mm256_storeu_ps(dq + t * stride + d, acc);
-        }
+        weighted_rows_avx2(row, k, stride, t + 1, head_size, dq + t * stride, 1);
     }
     for (int j = 0; j < length; j++) {
-        const float *s = ds_t + (long)j * length, *w = w_t + (long)j * length;
-        for (int d = 0; d < head_size; d += 8) {
-            __m256 key = _mm256_loadu_ps(dk + j * stride + d), value = _mm256_loadu_ps(dv + j * stride + d);
-            for (int t = j; t < length; t++) {
-                key = _mm256_fmadd_ps(_mm256_set1_ps(s[t]), _mm256_loadu_ps(q + t * stride + d), key);
-                value = _mm256_fmadd_ps(_mm256_set1_ps(w[t]), _mm256_loadu_ps(dout + t * dout_stride + d), value);
-            }
-            _mm256_storeu_ps(dk + j * stride + d, key);
-            _mm256_storeu_ps(dv + j * stride + d, value);
-        }
+        const float *s = ds_t + (long)j * length + j, *w = w_t + (long)j * length + j;
+        weighted_rows_avx2(s, q + j * stride, stride, length - j, head_size, dk + j * stride, 1);
+        weighted_rows_avx2(w, dout + j * dout_stride, dout_stride, length - j, head_size, dv + j * stride, 1);
     }
 }
 

@@ -1,6 +1,8 @@
 #include "CLoomKernels.h"
 #include "VectorMath.h"
 
+#include <stdlib.h>
+
 // B is stored as panels of PANEL columns: panel p holds columns p*PANEL ..< p*PANEL+PANEL of
 // every row k, PANEL floats per row, zero past the last column. A recurrent step multiplies
 // a few rows of state by the same weight matrix at every time step, so packing it once per
@@ -9,6 +11,20 @@
 #define PANEL 16
 
 long loom_packed_b_count(int k, int n) { return (long)k * ((n + PANEL - 1) / PANEL) * PANEL; }
+
+float *loom_pack_scratch(long count) {
+    static __thread float *buffer;
+    static __thread long capacity;
+    if (count > capacity) {
+        free(buffer);
+        long bytes = (count * (long)sizeof(float) + 63) / 64 * 64;
+        buffer = aligned_alloc(64, (size_t)bytes);
+        capacity = buffer ? count : 0;
+    }
+    return buffer;
+}
+
+int loom_packed_product_available(void) { return loom_has_avx2(); }
 
 void loom_pack_b(const float *b, long k_stride, long n_stride, int k, int n, float *packed) {
     int panels = (n + PANEL - 1) / PANEL;

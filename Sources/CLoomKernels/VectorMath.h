@@ -73,6 +73,13 @@ LOOM_AVX2 static inline float loom_sum8(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
+LOOM_AVX2 static inline float loom_max8(__m256 v) {
+    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_max_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
 // Whether this CPU runs the AVX2 + FMA bodies (asked once).
 int loom_has_avx2(void);
 

@@ -22,11 +22,12 @@ final class GPTAttentionTests: XCTestCase {
         return mixed.permuted([0, 2, 1, 3]).reshaped([batch, length, width])
     }
 
-    /// Head size 4 runs the portable kernels; head size 16 with 11 positions runs the AVX2
-    /// ones (on CPUs that have it), including the eight-lane exp and its tail.
+    /// Head size 4 runs the portable kernels; head sizes 16 and 40 run the AVX2 ones (on CPUs
+    /// that have it): 11 and 19 positions give whole blocks of eight keys and a tail, and head
+    /// size 40 a block of 32 columns and a tail of 8.
     func testFusedMatchesComposedValuesAndGradients() {
         var rng = RandomGenerator(seed: 3)
-        for (length, width) in [(5, 12), (11, 48)] {
+        for (length, width) in [(5, 12), (11, 48), (19, 120)] {
             let input = Tensor.randomNormal([2, length, 3 * width], using: &rng)
             let upstream = Tensor.randomNormal([2, length, width], using: &rng)
             let fusedInput = input.copied().requiringGradient()

@@ -57,6 +57,14 @@ void loom_pack_b(const float *b, long k_stride, long n_stride, int k, int n, flo
 void loom_gemm_packed(int m, int n, int k, const float *a, long lda, const float *packed, int accumulate, float *c,
                       long ldc);
 
+// A buffer of at least `count` floats owned by the calling thread and kept for its next
+// call, for packing the B of a one-off product without paging in fresh memory each time.
+// NULL when the allocation fails. Valid until the same thread asks again.
+float *loom_pack_scratch(long count);
+
+// Whether loom_gemm_packed runs its AVX2 + FMA body here (otherwise it runs a slow portable one).
+int loom_packed_product_available(void);
+
 // One Adam(W) update of n weights in place, torch.optim.Adam's order of operations:
 // m = b1 m + (1-b1) g, v = b2 v + (1-b2) g², w = w·shrink - step_size · m / (√v / root_correction2 + eps).
 void loom_adam_step(long n, float *w, const float *g, float *m, float *v, float beta1, float beta2, float epsilon,
