@@ -65,6 +65,14 @@ float *loom_pack_scratch(long count);
 // Whether loom_gemm_packed runs its AVX2 + FMA body here (otherwise it runs a slow portable one).
 int loom_packed_product_available(void);
 
+// Calls function(context, i) for i in 0..<count, spread over the calling thread and
+// loom_parallel_workers() worker threads (one fewer than the cores), and returns when every
+// call has returned. A call made inside a loop body, or while another thread's loop is
+// running, runs its loop on the calling thread.
+typedef void (*loom_task_function)(void *context, long index);
+void loom_parallel_for(long count, loom_task_function function, void *context);
+int loom_parallel_workers(void);
+
 // One Adam(W) update of n weights in place, torch.optim.Adam's order of operations:
 // m = b1 m + (1-b1) g, v = b2 v + (1-b2) g², w = w·shrink - step_size · m / (√v / root_correction2 + eps).
 void loom_adam_step(long n, float *w, const float *g, float *m, float *v, float beta1, float beta2, float epsilon,
