@@ -35,14 +35,19 @@ public struct ConvolutionGeometry: Equatable {
     /// Output positions per image.
     public var outputPlane: Int { outputHeight * outputWidth }
 
-    /// Column floats kept for one chunk at most (64 MB); larger batches run chunk by chunk.
-    /// Tests lower it to exercise the chunked path.
-    nonisolated(unsafe) static var maximumColumnFloats = 1 << 24
+    /// Column floats kept for one chunk at most (8 MB). A column matrix that stays in the
+    /// last-level cache between im2col and the GEMM that reads it makes a convolution over
+    /// large images faster, even though backward then rebuilds the columns chunk by chunk
+    /// instead of keeping them. Tests lower it to exercise the chunked path.
+    nonisolated(unsafe) static var maximumColumnFloats = 1 << 21
 
-    /// How many images share one GEMM so the column matrix stays under the cap.
+    /// How many images share one GEMM so the column matrix stays under the cap; the chunks
+    /// of a batch are made as even as the cap allows.
     public func imagesPerChunk(batch: Int) -> Int {
         let perImage = Swift.max(1, columnRows * outputPlane)
-        return Swift.max(1, Swift.min(batch, ConvolutionGeometry.maximumColumnFloats / perImage))
+        let most = Swift.max(1, Swift.min(batch, ConvolutionGeometry.maximumColumnFloats / perImage))
+        let chunks = (batch + most - 1) / most
+        return Swift.max(1, (batch + chunks - 1) / chunks)
     }
 
     /// The same geometry as the C kernels take it.
@@ -56,9 +61,10 @@ public struct ConvolutionGeometry: Equatable {
 
     /// Writes the column matrix of `images` consecutive images (padding reads as zero).
     public func im2col(_ image: UnsafePointer<Float>, images: Int, into columns: UnsafeMutablePointer<Float>) {
-        let units = columnRows * images
+        let units = channels * images
+        let work = Swift.max(1, kernelHeight * kernelWidth * outputPlane)
         withUnsafePointer(to: kernelGeometry) { geometry in
-            Parallel.forRanges(units, threshold: Swift.max(1, Parallel.elementThreshold / Swift.max(outputPlane, 1))) { range in
+            Parallel.forRanges(units, threshold: Swift.max(1, Parallel.elementThreshold / work)) { range in
                 loom_im2col(geometry, image, Int32(images), range.lowerBound, range.upperBound, columns)
             }
         }
