@@ -87,6 +87,19 @@ final class ConvolutionTests: XCTestCase {
 
     func testConv2dMatchesDirectLoops() { forBothPaths(conv2dMatchesDirectLoops) }
 
+    /// The few-taps kernels at the default limit: 16 taps (all in registers) over planes of
+    /// 12 and 196 positions, so both the eight-position blocks and the scalar tail run.
+    func testFewTapsKernelsMatchDirectLoops() {
+        for (input, weight) in [([2, 1, 9, 7], [5, 1, 4, 4]), ([3, 1, 28, 28], [8, 1, 4, 4])] {
+            let x = random(input), w = random(weight), b = random([weight[0]])
+            let y = Tensor.conv2d(x, weight: w, bias: b, stride: 2, padding: 1)
+            assertClose(y.scalars, directConv2d(x, w, b, stride: 2, padding: 1).values)
+        }
+        checkGradient([[2, 1, 9, 7], [5, 1, 4, 4], [5]]) {
+            Tensor.conv2d($0[0], weight: $0[1], bias: $0[2], stride: 2, padding: 1)
+        }
+    }
+
     func conv2dMatchesDirectLoops() {
         for c in convolutionCases {
             let x = random(c.input), w = random(c.weight), b = random([c.weight[0]])

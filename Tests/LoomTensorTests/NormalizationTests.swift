@@ -114,7 +114,7 @@ final class NormalizationTests: XCTestCase {
     }
 
     func testBatchNormMatchesComposition() {
-        for shape in [[4, 3, 5, 5], [6, 4], [64, 32, 28, 28]] {
+        for shape in [[4, 3, 5, 5], [6, 4], [64, 32, 28, 28], [64, 3136]] {
             let c = shape[1]
             compare([random(shape, low: -2, high: 3), random([c]), random([c])]) {
                 $0[0].batchNorm(weight: $0[1], bias: $0[2], runningMean: nil, runningVar: nil, training: true)
@@ -144,5 +144,20 @@ final class NormalizationTests: XCTestCase {
         XCTAssertEqual(mean.scalars[1], 0.9 * 1 + 0.1 * 17.5, accuracy: 1e-5)
         XCTAssertEqual(variance.scalars[0], 0.9 * 1 + 0.1 * 20 / 3, accuracy: 1e-5)
         XCTAssertEqual(variance.scalars[1], 0.9 * 2 + 0.1 * 275 / 3, accuracy: 1e-4)
+    }
+
+    /// `[N, C]` inputs take their own path (one value per row and channel); the same values
+    /// as above, laid out as 4 rows of 2 features.
+    func testBatchNormOverFeaturesUpdatesRunningStatistics() {
+        let x = Tensor(shape: [4, 2], values: [1, 10, 3, 10, 5, 20, 7, 30])
+        let mean = Tensor(shape: [2], values: [0, 1]), variance = Tensor(shape: [2], values: [1, 2])
+        let y = x.batchNorm(weight: nil, bias: nil, runningMean: mean, runningVar: variance, training: true, momentum: 0.1)
+        XCTAssertEqual(mean.scalars[0], 0.9 * 0 + 0.1 * 4, accuracy: 1e-6)
+        XCTAssertEqual(mean.scalars[1], 0.9 * 1 + 0.1 * 17.5, accuracy: 1e-5)
+        XCTAssertEqual(variance.scalars[0], 0.9 * 1 + 0.1 * 20 / 3, accuracy: 1e-5)
+        XCTAssertEqual(variance.scalars[1], 0.9 * 2 + 0.1 * 275 / 3, accuracy: 1e-4)
+        // Channel 0 normalized with the biased variance 5: (1 - 4) / √5 for the first row.
+        XCTAssertEqual(y.scalars[0], -3 / (5 + 1e-5 as Float).squareRoot(), accuracy: 1e-5)
+        XCTAssertEqual(y.scalars[1], (10 - 17.5) / (68.75 + 1e-5 as Float).squareRoot(), accuracy: 1e-5)
     }
 }

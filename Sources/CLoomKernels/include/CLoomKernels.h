@@ -1,6 +1,9 @@
 #ifndef CLOOM_KERNELS_H
 #define CLOOM_KERNELS_H
 
+// The convolution kernels keep their declarations in a header of their own.
+#include "ConvolutionKernels.h"
+
 // Kernels that Swift compiles to scalar or SSE code, where the exps and short dot products
 // dominate a step outside the GEMMs: recurrent gate math, GELU and tanh, causal attention
 // (one query row forward, one (batch, head) pair backward), and the small products of a

@@ -1,3 +1,5 @@
+import CLoomKernels
+
 /// The two sides of a 2-D convolution window, and the im2col / col2im kernels between them.
 ///
 /// The image side is `[images, channels, height, width]`. The column side is
@@ -33,53 +35,37 @@ public struct ConvolutionGeometry: Equatable {
     /// Output positions per image.
     public var outputPlane: Int { outputHeight * outputWidth }
 
-    /// Column floats kept for one chunk at most (64 MB); larger batches run chunk by chunk.
-    /// Tests lower it to exercise the chunked path.
-    nonisolated(unsafe) static var maximumColumnFloats = 1 << 24
+    /// Column floats kept for one chunk at most (8 MB). A column matrix that stays in the
+    /// last-level cache between im2col and the GEMM that reads it makes a convolution over
+    /// large images faster, even though backward then rebuilds the columns chunk by chunk
+    /// instead of keeping them. Tests lower it to exercise the chunked path.
+    nonisolated(unsafe) static var maximumColumnFloats = 1 << 21
 
-    /// How many images share one GEMM so the column matrix stays under the cap.
+    /// How many images share one GEMM so the column matrix stays under the cap; the chunks
+    /// of a batch are made as even as the cap allows.
     public func imagesPerChunk(batch: Int) -> Int {
         let perImage = Swift.max(1, columnRows * outputPlane)
-        return Swift.max(1, Swift.min(batch, ConvolutionGeometry.maximumColumnFloats / perImage))
+        let most = Swift.max(1, Swift.min(batch, ConvolutionGeometry.maximumColumnFloats / perImage))
+        let chunks = (batch + most - 1) / most
+        return Swift.max(1, (batch + chunks - 1) / chunks)
     }
 
-    /// Output indices `o` in 0..<count whose input index `o * stride + offset` lies in 0..<limit.
-    @inline(__always)
-    static func validRange(count: Int, offset: Int, stride: Int, limit: Int) -> Range<Int> {
-        let low = offset >= 0 ? 0 : (-offset + stride - 1) / stride
-        let last = limit - 1 - offset
-        let high = last < 0 ? 0 : Swift.min(count, last / stride + 1)
-        return Swift.min(low, high)..<Swift.max(low, high)
+    /// The same geometry as the C kernels take it.
+    var kernelGeometry: loom_convolution_geometry {
+        loom_convolution_geometry(
+            channels: Int32(channels), height: Int32(height), width: Int32(width),
+            kernel_height: Int32(kernelHeight), kernel_width: Int32(kernelWidth),
+            stride: Int32(stride), padding: Int32(padding),
+            out_height: Int32(outputHeight), out_width: Int32(outputWidth))
     }
 
     /// Writes the column matrix of `images` consecutive images (padding reads as zero).
     public func im2col(_ image: UnsafePointer<Float>, images: Int, into columns: UnsafeMutablePointer<Float>) {
-        let plane = outputPlane, outWidth = outputWidth, taps = kernelHeight * kernelWidth
-        let units = columnRows * images
-        Parallel.forRanges(units, threshold: Swift.max(1, Parallel.elementThreshold / Swift.max(plane, 1))) { range in
-            for unit in range {
-                let row = unit / images, n = unit - row * images
-                let c = row / taps, tap = row - c * taps
-                let ki = tap / kernelWidth, kj = tap - ki * kernelWidth
-                let source = image + (n * channels + c) * height * width
-                let target = columns + unit * plane
-                let rows = ConvolutionGeometry.validRange(count: outputHeight, offset: ki - padding, stride: stride, limit: height)
-                let cols = ConvolutionGeometry.validRange(count: outWidth, offset: kj - padding, stride: stride, limit: width)
-                target.update(repeating: 0, count: rows.lowerBound * outWidth)
-                for oh in rows {
-                    let d = target + oh * outWidth
-                    let base = (oh * stride + ki - padding) * width + kj - padding
-                    for ow in 0..<cols.lowerBound { d[ow] = 0 }
-                    if stride == 1 {
-                        // An inline loop: rows are short, and a memcpy call per row costs more than the copy.
-                        let s = source + (base + cols.lowerBound), t = d + cols.lowerBound
-                        for j in 0..<cols.count { t[j] = s[j] }
-                    } else {
-                        for ow in cols { d[ow] = source[base + ow * stride] }
-                    }
-                    for ow in cols.upperBound..<outWidth { d[ow] = 0 }
-                }
-                (target + rows.upperBound * outWidth).update(repeating: 0, count: (outputHeight - rows.upperBound) * outWidth)
+        let units = channels * images
+        let work = Swift.max(1, kernelHeight * kernelWidth * outputPlane)
+        withUnsafePointer(to: kernelGeometry) { geometry in
+            Parallel.forRanges(units, threshold: Swift.max(1, Parallel.elementThreshold / work)) { range in
+                loom_im2col(geometry, image, Int32(images), range.lowerBound, range.upperBound, columns)
             }
         }
     }
@@ -87,31 +73,11 @@ public struct ConvolutionGeometry: Equatable {
     /// Adds the column matrix of `images` consecutive images back onto the image side,
     /// summing every tap that read each pixel. Each worker owns whole (image, channel) planes.
     public func col2imAdding(_ columns: UnsafePointer<Float>, images: Int, into image: UnsafeMutablePointer<Float>) {
-        let plane = outputPlane, outWidth = outputWidth, taps = kernelHeight * kernelWidth
         let units = images * channels
-        let work = Swift.max(1, taps * plane)
-        Parallel.forRanges(units, threshold: Swift.max(1, Parallel.elementThreshold / work)) { range in
-            for unit in range {
-                let n = unit / channels, c = unit - n * channels
-                let target = image + unit * height * width
-                for ki in 0..<kernelHeight {
-                    let rows = ConvolutionGeometry.validRange(count: outputHeight, offset: ki - padding, stride: stride, limit: height)
-                    for kj in 0..<kernelWidth {
-                        let cols = ConvolutionGeometry.validRange(count: outWidth, offset: kj - padding, stride: stride, limit: width)
-                        let row = c * taps + ki * kernelWidth + kj
-                        let source = columns + (row * images + n) * plane
-                        for oh in rows {
-                            let s = source + oh * outWidth
-                            let base = (oh * stride + ki - padding) * width + kj - padding
-                            if stride == 1 {
-                                let d = target + (base + cols.lowerBound), t = s + cols.lowerBound
-                                for j in 0..<cols.count { d[j] += t[j] }
-                            } else {
-                                for ow in cols { target[base + ow * stride] += s[ow] }
-                            }
-                        }
-                    }
-                }
+        let work = Swift.max(1, kernelHeight * kernelWidth * outputPlane)
+        withUnsafePointer(to: kernelGeometry) { geometry in
+            Parallel.forRanges(units, threshold: Swift.max(1, Parallel.elementThreshold / work)) { range in
+                loom_col2im_add(geometry, columns, Int32(images), range.lowerBound, range.upperBound, image)
             }
         }
     }

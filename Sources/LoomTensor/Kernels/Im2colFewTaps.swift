@@ -1,3 +1,5 @@
+import CLoomKernels
+
 /// Convolutions with few taps per output (K = C_in·kH·kW small, like a first layer over grey
 /// or RGB images) make a GEMM with a tiny inner dimension, which BLAS runs far below its
 /// peak and whose result still needs reshuffling into NCHW order. These loops do the same
@@ -13,16 +15,10 @@ extension ConvolutionGeometry {
     func fewTapsForward(weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, columns: UnsafePointer<Float>,
                         images: Int, outChannels: Int, into out: UnsafeMutablePointer<Float>) {
         let rows = columnRows, plane = outputPlane
-        let units = images * outChannels
-        Parallel.forRanges(units, threshold: Swift.max(1, Parallel.elementThreshold / Swift.max(rows * plane, 1))) { range in
-            for unit in range {
-                let n = unit / outChannels, o = unit - n * outChannels
-                let target = out + unit * plane, w = weight + o * rows
-                target.update(repeating: bias?[o] ?? 0, count: plane)
-                for k in 0..<rows {
-                    let tap = w[k], source = columns + (k * images + n) * plane
-                    for j in 0..<plane { target[j] += tap * source[j] }
-                }
+        Parallel.forRanges(images, threshold: Swift.max(1, Parallel.elementThreshold / Swift.max(outChannels * rows * plane, 1))) { range in
+            for n in range {
+                loom_few_taps_forward(weight, bias, Int32(outChannels), Int32(rows), columns + n * plane, images * plane,
+                                      Int32(plane), out + n * outChannels * plane)
             }
         }
     }
@@ -38,12 +34,8 @@ extension ConvolutionGeometry {
         Parallel.forEach(workers) { worker in
             let sums = partials.pointer + worker * size
             for n in (worker * share)..<Swift.min(images, (worker + 1) * share) {
-                for o in 0..<outChannels {
-                    let g = gradOut + (n * outChannels + o) * plane
-                    for k in 0..<rows {
-                        sums[o * rows + k] += RowReduction.dot(g, columns + (k * images + n) * plane, plane)
-                    }
-                }
+                loom_few_taps_weight_gradient(gradOut + n * outChannels * plane, Int32(outChannels), Int32(rows),
+                                              columns + n * plane, images * plane, Int32(plane), sums)
             }
         }
         for worker in 0..<workers {

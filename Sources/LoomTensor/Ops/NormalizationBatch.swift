@@ -20,6 +20,10 @@ extension Tensor {
         }
         precondition(training || (runningMean != nil && runningVar != nil), "batchNorm in evaluation needs running statistics")
         precondition(!training || perChannel > 1, "batchNorm in training needs more than one value per channel, got \(shape)")
+        if length == 1 {
+            return batchNormFeatures(weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
+                                     training: training, momentum: momentum, eps: eps)
+        }
         let out = TensorStorage(count: count)
         let statistics = TensorStorage(count: 2 * channels)  // (mean, rstd) per channel
         let x = pointer, y = out.pointer, stats = statistics.pointer
