@@ -50,7 +50,7 @@ struct GeneratorTrainCommand: ParsableCommand {
     @Option(name: .customLong("kl-warmup"), help: "vae: steps over which the KL weight rises from 0 to beta.")
     var klWarmup: Int?
 
-    @Option(help: "gan: the adversarial loss: \(GANLoss.allCases.map(\.rawValue).joined(separator: ", ")) (default non-saturating).")
+    @Option(help: "gan: the adversarial loss (default non-saturating).")
     var loss: GANLoss?
 
     @Option(name: .customLong("label-smoothing"), help: "gan, non-saturating: one-sided label smoothing (real target 1 - this).")
