@@ -1,4 +1,3 @@
-import Foundation
 import LoomTensor
 
 /// The WGAN-GP critic loss, E[D(fake)] − E[D(real)] + λ·E[(‖∇ₓD(x̂)‖ − 1)²] at points x̂
