@@ -139,4 +139,39 @@ final class ImageGeneratorCLITests: XCTestCase {
         XCTAssertEqual(reconstruct.status, 64)
         XCTAssertTrue(reconstruct.stderr.contains("needs a vae checkpoint"), reconstruct.stderr)
     }
+
+    func testWGANGPTrainsThroughTheCLIAndRefusesFlagsOfTheOtherLoss() throws {
+        let root = try CommandRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let data = root.appendingPathComponent("data"), out = root.appendingPathComponent("wgan")
+        try writeIDX(to: data, count: 16)
+        let train = ["images", "train", "--model", "gan", "--data", data.path, "--out", out.path, "--batch-size", "4"]
+        let r = try CommandRunner.run(train + ["--loss", "wgan-gp", "--steps", "2", "--critic-steps", "2", "--gp-weight", "5", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("config.json"))) as? [String: Any]
+        XCTAssertEqual(config?["loss"] as? String, "wgan-gp")
+        XCTAssertEqual(config?["gp_weight"] as? Double, 5)
+        XCTAssertEqual(config?["critic_steps"] as? Int, 2)
+        let result = try JSONSerialization.jsonObject(with: Data(r.stdout.split(separator: "\n").last!.utf8)) as? [String: Any]
+        let losses = result?["losses"] as? [String: Double]
+        XCTAssertEqual(Set(losses?.keys.map { $0 } ?? []), ["d_loss", "g_loss", "w_dist", "gp"])
+
+        let wrong = try CommandRunner.run(train + ["--loss", "non-saturating", "--steps", "3", "--resume"])
+        XCTAssertEqual(wrong.status, 1, wrong.stderr)
+        XCTAssertTrue(wrong.stderr.contains("\nerror: ") && wrong.stderr.contains("'wgan-gp' loss"), wrong.stderr)
+        let resumed = try CommandRunner.run(train + ["--steps", "3", "--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+
+        for (flags, fragment) in [(["--gp-weight", "5"], "--gp-weight applies only to --loss wgan-gp"),
+                                  (["--loss", "wgan-gp", "--label-smoothing", "0.1"], "--label-smoothing does not apply to --loss wgan-gp"),
+                                  (["--loss", "wgan-gp", "--critic-steps", "0"], "--critic-steps must be positive"),
+                                  (["--loss", "hinge"], "hinge")] {
+            let bad = try CommandRunner.run(["images", "train", "--model", "gan", "--out", root.appendingPathComponent("x").path] + flags)
+            XCTAssertEqual(bad.status, 64, "\(flags): \(bad.stderr)")
+            XCTAssertTrue(bad.stderr.hasPrefix("error: ") && bad.stderr.contains(fragment), "\(flags): \(bad.stderr)")
+        }
+        let vae = try CommandRunner.run(["images", "train", "--model", "vae", "--out", out.path, "--loss", "wgan-gp"])
+        XCTAssertEqual(vae.status, 64)
+        XCTAssertTrue(vae.stderr.contains("--loss does not apply to --model vae"), vae.stderr)
+    }
 }

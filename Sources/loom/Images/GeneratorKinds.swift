@@ -10,6 +10,8 @@ struct GeneratorKind {
     let learningRate: Float
     /// The model-specific flags (as `ImageGeneratorOptions.settings` names) that apply.
     let settingNames: Set<String>
+    /// The model-specific choices (as `ImageGeneratorOptions.choices` names) that apply.
+    var choiceNames: Set<String> = []
 }
 
 enum GeneratorKinds {
@@ -17,7 +19,7 @@ enum GeneratorKinds {
         "vae": GeneratorKind(training: VAETrainer.self, sampler: VAESampler.self, learningRate: 1e-3,
                              settingNames: VAETrainer.settingNames),
         "gan": GeneratorKind(training: GANTrainer.self, sampler: GANSampler.self, learningRate: 2e-4,
-                             settingNames: GANTrainer.settingNames),
+                             settingNames: GANTrainer.settingNames, choiceNames: GANTrainer.choiceNames),
         "diffusion": GeneratorKind(training: DiffusionTrainer.self, sampler: DiffusionSampler.self, learningRate: 8e-4,
                                    settingNames: DiffusionTrainer.settingNames),
     ]

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Loom
 
+extension GANLoss: ExpressibleByArgument {}
+
 struct GeneratorTrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
@@ -9,8 +11,10 @@ struct GeneratorTrainCommand: ParsableCommand {
         discussion: """
         Saves a checkpoint to --out every --save-every steps, at the end, and on Ctrl-C \
         (then exits 130); run the same command with --resume to continue to --steps. \
-        Model flags: --beta, --kl-warmup (vae); --label-smoothing (gan); --latent (vae, gan);
-        --channels (diffusion).
+        Model flags: --beta, --kl-warmup (vae); --loss, --label-smoothing, --gp-weight, \
+        --critic-steps (gan); --latent (vae, gan); --channels (diffusion). \
+        With --loss wgan-gp a step is --critic-steps critic updates and one generator update, \
+        and Adam runs with betas (0, 0.9).
         """)
 
     @Option(help: "Generator: \(GeneratorKinds.names.joined(separator: ", ")).")
@@ -28,7 +32,7 @@ struct GeneratorTrainCommand: ParsableCommand {
     @Option(name: .customLong("batch-size"), help: "Images per step.")
     var batchSize = 64
 
-    @Option(help: "Learning rate of Adam (default: 1e-3 for vae, 2e-4 for gan, 8e-4 for diffusion).")
+    @Option(help: "Learning rate of Adam (default: 1e-3 for vae, 2e-4 for gan, 1e-4 for gan --loss wgan-gp, 8e-4 for diffusion).")
     var lr: Float?
 
     @Option(name: .customLong("save-every"), help: "Steps between checkpoints.")
@@ -46,8 +50,17 @@ struct GeneratorTrainCommand: ParsableCommand {
     @Option(name: .customLong("kl-warmup"), help: "vae: steps over which the KL weight rises from 0 to beta.")
     var klWarmup: Int?
 
-    @Option(name: .customLong("label-smoothing"), help: "gan: one-sided label smoothing (real target 1 - this).")
+    @Option(help: "gan: the adversarial loss (default non-saturating).")
+    var loss: GANLoss?
+
+    @Option(name: .customLong("label-smoothing"), help: "gan, non-saturating: one-sided label smoothing (real target 1 - this).")
     var labelSmoothing: Float?
+
+    @Option(name: .customLong("gp-weight"), help: "gan, wgan-gp: weight of the gradient penalty (default 10).")
+    var gpWeight: Float?
+
+    @Option(name: .customLong("critic-steps"), help: "gan, wgan-gp: critic updates per generator update (default 5).")
+    var criticSteps: Int?
 
     @Option(help: "vae, gan: size of the latent code.")
     var latent: Int?
@@ -70,6 +83,8 @@ struct GeneratorTrainCommand: ParsableCommand {
         if let klWarmup { result["kl_warmup"] = Float(klWarmup) }
         if let labelSmoothing { result["label_smoothing"] = labelSmoothing }
         if let latent { result["latent"] = Float(latent) }
+        if let gpWeight { result["gp_weight"] = gpWeight }
+        if let criticSteps { result["critic_steps"] = Float(criticSteps) }
         if let channels { result["channels"] = Float(channels) }
         return result
     }
@@ -90,10 +105,23 @@ struct GeneratorTrainCommand: ParsableCommand {
         if let channels {
             guard channels > 0, channels % 8 == 0 else { throw ValidationError("--channels must be a positive multiple of 8, got \(channels)") }
         }
+        if let gpWeight {
+            guard gpWeight >= 0, gpWeight.isFinite else { throw ValidationError("--gp-weight must be zero or more, got \(gpWeight)") }
+        }
+        if let criticSteps { guard criticSteps > 0 else { throw ValidationError("--critic-steps must be positive, got \(criticSteps)") } }
         let flags = ["beta": "--beta", "kl_warmup": "--kl-warmup", "label_smoothing": "--label-smoothing", "latent": "--latent",
-                     "channels": "--channels"]
+                     "channels": "--channels", "gp_weight": "--gp-weight", "critic_steps": "--critic-steps"]
         if let unused = settings.keys.sorted().first(where: { !kind.settingNames.contains($0) }) {
             throw ValidationError("\(flags[unused]!) does not apply to --model \(model)")
+        }
+        if loss != nil && !kind.choiceNames.contains("loss") {
+            throw ValidationError("--loss does not apply to --model \(model)")
+        }
+        // Each loss has its own flags; a flag of the other would be silently ignored.
+        let wasserstein = loss == .wassersteinGradientPenalty
+        if labelSmoothing != nil && wasserstein { throw ValidationError("--label-smoothing does not apply to --loss wgan-gp") }
+        if !wasserstein, let flag = [(gpWeight != nil, "--gp-weight"), (criticSteps != nil, "--critic-steps")].first(where: \.0)?.1 {
+            throw ValidationError("\(flag) applies only to --loss wgan-gp")
         }
         guard !(resume && force) else { throw ValidationError("--resume and --force exclude each other") }
     }
@@ -119,11 +147,12 @@ struct GeneratorTrainCommand: ParsableCommand {
         var options = ImageGeneratorOptions()
         options.steps = steps
         options.batchSize = batchSize
-        options.learningRate = lr ?? kind.learningRate
+        options.learningRate = lr ?? (loss == .wassersteinGradientPenalty ? 1e-4 : kind.learningRate)
         options.seed = common.seed
         options.flips = flips
         options.saveEvery = saveEvery
         options.settings = settings
+        if let loss { options.choices["loss"] = loss.rawValue }
         Output.info("data: \(train.count) training images of \(train.height)×\(train.width)")
 
         let trainer = resume ? try kind.training.resume(from: output, train: train, options: options)

@@ -3,19 +3,21 @@ import LoomCore
 import LoomNN
 import LoomTensor
 
-/// Trains a `GANPair` with the non-saturating loss: each step updates the discriminator
-/// on a real and a generated batch, then the generator to make the updated discriminator
-/// call its batch real. Two Adam optimizers (β₁ = 0.5, as DCGAN); their states are saved
-/// as optimizer_generator.safetensors and optimizer_discriminator.safetensors.
+/// Trains a `GANPair`. With the default non-saturating loss, each step updates the
+/// discriminator on a real and a generated batch, then the generator to make the updated
+/// discriminator call its batch real; both Adam optimizers use β₁ = 0.5, as DCGAN. With the
+/// WGAN-GP loss (GANWassersteinTraining.swift) each step makes `criticSteps` critic updates,
+/// then one generator update, with Adam β = (0, 0.9) as in the WGAN-GP paper. The optimizers'
+/// states are saved as optimizer_generator.safetensors and optimizer_discriminator.safetensors.
 ///
-/// Model settings read from `ImageGeneratorOptions.settings`: "label_smoothing" (one-sided,
-/// e.g. 0.1 makes the real target 0.9) and "latent". A resumed run keeps its config.json's.
-///
-/// The Wasserstein loss with gradient penalty is not offered: its penalty differentiates a
-/// gradient, and the engine's backward pass is not itself differentiable.
+/// Model settings read from `ImageGeneratorOptions`: the choice "loss" ("non-saturating" or
+/// "wgan-gp"); the settings "label_smoothing" (non-saturating only: one-sided, e.g. 0.1 makes
+/// the real target 0.9), "gp_weight" and "critic_steps" (WGAN-GP only) and "latent". A
+/// resumed run keeps its config.json's.
 public final class GANTrainer: ImageGeneratorTraining {
     public static let kind = GANConfig.kind
-    public static let settingNames: Set<String> = ["label_smoothing", "latent"]
+    public static let settingNames: Set<String> = ["label_smoothing", "latent", "gp_weight", "critic_steps"]
+    public static let choiceNames: Set<String> = ["loss"]
     public static let generatorOptimizerFile = "optimizer_generator.safetensors"
     public static let discriminatorOptimizerFile = "optimizer_discriminator.safetensors"
     public let pair: GANPair
@@ -23,15 +25,21 @@ public final class GANTrainer: ImageGeneratorTraining {
     let generatorOptimizer: Adam
     let discriminatorOptimizer: Adam
     var schedule: ImageBatchSchedule
-    public private(set) var step = 0
+    public internal(set) var step = 0
 
     public convenience init(train: ImageDataset, options: ImageGeneratorOptions) {
         var config = GANConfig()
         config.channels = train.channels
         config.height = train.height
         config.width = train.width
+        if let name = options.choices["loss"] {
+            guard let loss = GANLoss(rawValue: name) else { preconditionFailure("unknown GAN loss '\(name)'") }
+            config.loss = loss
+        }
         if let smoothing = options.settings["label_smoothing"] { config.labelSmoothing = smoothing }
         if let latent = options.settings["latent"] { config.latent = Int(latent) }
+        if let weight = options.settings["gp_weight"] { config.gradientPenaltyWeight = weight }
+        if let steps = options.settings["critic_steps"] { config.criticSteps = Int(steps) }
         var rng = RandomGenerator(seed: options.seed)
         self.init(pair: GANPair(config, using: &rng), train: train, options: options)
     }
@@ -39,14 +47,21 @@ public final class GANTrainer: ImageGeneratorTraining {
     init(pair: GANPair, train: ImageDataset, options: ImageGeneratorOptions) {
         self.pair = pair
         self.options = options
-        generatorOptimizer = Adam(parameters: pair.generator.trainableParameters, learningRate: options.learningRate, beta1: 0.5)
-        discriminatorOptimizer = Adam(parameters: pair.discriminator.trainableParameters, learningRate: options.learningRate, beta1: 0.5)
+        let (beta1, beta2): (Float, Float) = pair.config.loss == .nonSaturating ? (0.5, 0.999) : (0, 0.9)
+        generatorOptimizer = Adam(parameters: pair.generator.trainableParameters, learningRate: options.learningRate,
+                                  beta1: beta1, beta2: beta2)
+        discriminatorOptimizer = Adam(parameters: pair.discriminator.trainableParameters, learningRate: options.learningRate,
+                                      beta1: beta1, beta2: beta2)
         schedule = ImageBatchSchedule(data: train, batchSize: options.batchSize, seed: options.seed, flips: options.flips)
     }
 
     public static func resume(from directory: URL, train: ImageDataset, options: ImageGeneratorOptions) throws -> GANTrainer {
         let config = try Checkpoint.readConfig(GANConfig.self, from: directory)
         try checkShape(config.channels, config.height, config.width, of: train, checkpoint: directory)
+        if let name = options.choices["loss"], name != config.loss.rawValue {
+            throw LoomError("\(directory.appendingPathComponent(Checkpoint.configFile).path): the run was trained with the "
+                            + "'\(config.loss.rawValue)' loss; it cannot resume with '\(name)'")
+        }
         var rng = RandomGenerator(seed: options.seed)
         let trainer = GANTrainer(pair: GANPair(config, using: &rng), train: train, options: options)
         try Checkpoint.loadModel(into: trainer.pair, from: directory)
@@ -56,11 +71,13 @@ public final class GANTrainer: ImageGeneratorTraining {
         return trainer
     }
 
-    /// One discriminator and one generator update on step `step`'s batch and codes.
+    /// One discriminator and one generator update on step `step`'s batch and codes
+    /// (non-saturating loss).
     /// Returns the two losses and the discriminator's mean probability of "real" for the
     /// real and the generated batch (before its update).
     @discardableResult
     public func trainStep() -> (discriminator: Float, generator: Float, realScore: Float, fakeScore: Float) {
+        precondition(pair.config.loss == .nonSaturating, "trainStep() is the non-saturating step; use wassersteinStep()")
         let real = schedule.images(step: step)
         var noise = schedule.noise(step: step)
         let batch = real.shape[0]
@@ -98,6 +115,12 @@ public final class GANTrainer: ImageGeneratorTraining {
         // The divergence check watches the sum of both networks' losses.
         try runGeneratorSteps(options: options, directory: directory, step: { step }, shouldStop: shouldStop,
                               report: report, save: save(to:)) {
+            if pair.config.loss == .wassersteinGradientPenalty {
+                let result = wassersteinStep()
+                return (result.critic + result.generator,
+                        [("d_loss", result.critic), ("g_loss", result.generator),
+                         ("w_dist", result.wassersteinEstimate), ("gp", result.penalty)])
+            }
             let result = trainStep()
             return (result.discriminator + result.generator,
                     [("d_loss", result.discriminator), ("g_loss", result.generator),

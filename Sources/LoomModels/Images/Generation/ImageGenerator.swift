@@ -14,6 +14,9 @@ public struct ImageGeneratorOptions: Codable, Equatable {
     /// Model-specific values by name ("beta" and "kl_warmup" for the VAE, "label_smoothing"
     /// for the GAN); a model ignores names it does not use.
     public var settings: [String: Float] = [:]
+    /// Model-specific choices by name ("loss" for the GAN: "non-saturating" or "wgan-gp");
+    /// a model ignores names it does not use.
+    public var choices: [String: String] = [:]
 
     public init() {}
 }
