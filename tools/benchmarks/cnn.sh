@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fashion-MNIST CNN training and inference, Loom against PyTorch in the same run
-# (2 threads each: OpenBLAS's own, torch.set_num_threads(2)).
+# (2 threads each: Loom's own, torch.set_num_threads(2)).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 LOOM=${LOOM:-.build/release/loom}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # DDPM U-Net (base 32, multipliers 1,2,2, attention at 7x7) on 28x28 images, Loom against
-# the same network in PyTorch in the same run (2 threads each: OpenBLAS's own,
+# the same network in PyTorch in the same run (2 threads each: Loom's own,
 # torch.set_num_threads(2)). Training: steps/s at batch 64 (ratio = loom / reference).
 # Sampling: milliseconds per network call on 64 images (ratio = reference / loom), so a
 # ratio above 1 means Loom is faster in both lines.

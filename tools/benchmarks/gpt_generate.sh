@@ -2,7 +2,7 @@
 # Baby-GPT generation (4 layers, 4 heads, 128 wide, block 256, char vocabulary of 66), random
 # weights: a 1-token prompt continued by 255 tokens, so the context fills the 256-token block.
 # Loom uses its KV cache; the PyTorch reference is nanoGPT's generate, which has NO KV cache
-# (it reruns the whole cropped context for every token, as nanoGPT does). Loom on 2 OpenBLAS threads; PyTorch on 1 and 2, the faster counts.
+# (it reruns the whole cropped context for every token, as nanoGPT does). Loom on its 2 threads; PyTorch on 1 and 2, the faster counts.
 # Peak memory is the maximum resident set size of each process (/usr/bin/time -v).
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Image generators: training steps per second at batch 64 of the VAE and the DCGAN, Loom
-# (`loom images train`, 2 OpenBLAS threads) against the same architectures in PyTorch, in
+# (`loom images train`, on its 2 threads) against the same architectures in PyTorch, in
 # the same run. PyTorch runs on 2 threads (torch.set_num_threads(2)) and on 1, and the
 # faster counts: on a busy machine its spinning OpenMP threads can make 2 slower than 1.
 set -euo pipefail

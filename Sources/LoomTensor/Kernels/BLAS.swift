@@ -70,19 +70,23 @@ enum BLASThreads {
     }
 }
 
-/// C = A · op(B), or C += A · op(B), by packing op(B) once into 16-column panels
-/// (`loom_pack_b`) and running the 6×16 AVX2 tile of `loom_gemm_packed` over blocks of A's
-/// rows, one block per core.
+/// C = A · op(B), or C += A · op(B), by packing op(B) into 16-column panels (`loom_pack_b`)
+/// and running the 6×16 AVX2 tile of `loom_gemm_packed` over A's rows.
 ///
 /// OpenBLAS packs both operands on every call and scales C by beta in a pass of its own.
 /// With A read in place and B small enough to pack in a moment, this kernel measured 10–15%
 /// faster than single-threaded OpenBLAS on the shapes of a small GPT (768 rows, k and n of
 /// 128 to 512). With a transposed A, whose rows are strided, OpenBLAS was faster, and with
 /// few rows the pack is not paid back, so those stay with BLAS.
+///
+/// Threads split the panels when there are at least two per core: each packs only its own
+/// columns of B, so no thread waits while another packs. With fewer panels they split A's
+/// rows and share one pack.
 enum PackedProduct {
     static let minimumRows = 96
     static let maximumColumns = 2048
     static let maximumDepth = 1024
+    static let panel = 16
     static let available = loom_packed_product_available() != 0
 
     static func applies(transposeA: Bool, m: Int, n: Int, k: Int, alpha: Float, beta: Float) -> Bool {
@@ -92,21 +96,38 @@ enum PackedProduct {
 
     static func multiply(transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                          b: UnsafePointer<Float>, ldb: Int, accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        guard let packed = loom_pack_scratch(loom_packed_b_count(Int32(k), Int32(n))) else {
-            fatalError("out of memory packing a \(k)×\(n) matrix")
-        }
-        loom_pack_b(b, transposeB ? 1 : ldb, transposeB ? ldb : 1, Int32(k), Int32(n), packed)
+        let kStride = transposeB ? 1 : ldb, nStride = transposeB ? ldb : 1
         let flag: Int32 = accumulate ? 1 : 0
-        let parts = BLASThreads.parts(m: m, n: n, k: k)
-        if parts == 1 {
-            return loom_gemm_packed(Int32(m), Int32(n), Int32(k), a, lda, packed, flag, c, ldc)
+        /// Packs columns `first..<first + count` of op(B) into this thread's buffer and
+        /// multiplies `rows` rows of A (from `row`) by them.
+        func product(row: Int, rows: Int, first: Int, count: Int, packed: UnsafeMutablePointer<Float>? = nil) {
+            let buffer = packed ?? packColumns(first: first, count: count)
+            loom_gemm_packed(Int32(rows), Int32(count), Int32(k), a + row * lda, lda, buffer, flag,
+                             c + row * ldc + first, ldc)
         }
-        let size = ((m + parts - 1) / parts + 5) / 6 * 6  // whole 6-row tiles in every block but the last
-        Parallel.forEach(parts) { part in
-            let start = part * size, end = Swift.min(m, start + size)
-            guard start < end else { return }
-            loom_gemm_packed(Int32(end - start), Int32(n), Int32(k), a + start * lda, lda, packed, flag,
-                             c + start * ldc, ldc)
+        func packColumns(first: Int, count: Int) -> UnsafeMutablePointer<Float> {
+            guard let buffer = loom_pack_scratch(loom_packed_b_count(Int32(k), Int32(count))) else {
+                fatalError("out of memory packing a \(k)×\(count) matrix")
+            }
+            loom_pack_b(b + first * nStride, kStride, nStride, Int32(k), Int32(count), buffer)
+            return buffer
+        }
+        let parts = BLASThreads.parts(m: m, n: n, k: k)
+        if parts == 1 { return product(row: 0, rows: m, first: 0, count: n) }
+        let panels = (n + panel - 1) / panel
+        if panels >= 2 * parts {
+            let share = (panels + parts - 1) / parts * panel
+            Parallel.forEach(parts) { part in
+                let first = part * share, end = Swift.min(n, first + share)
+                if first < end { product(row: 0, rows: m, first: first, count: end - first) }
+            }
+        } else {
+            let packed = packColumns(first: 0, count: n)
+            let size = ((m + parts - 1) / parts + 5) / 6 * 6  // whole 6-row tiles in every block but the last
+            Parallel.forEach(parts) { part in
+                let start = part * size, end = Swift.min(m, start + size)
+                if start < end { product(row: start, rows: end - start, first: 0, count: n, packed: packed) }
+            }
         }
     }
 }

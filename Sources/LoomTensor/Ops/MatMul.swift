@@ -63,7 +63,10 @@ extension Tensor {
         let out = TensorStorage(count: rows * outFeatures)
         if let bias {
             precondition(bias.count == outFeatures, "bias of \(bias.count) for \(outFeatures) outputs")
-            for r in 0..<rows { (out.pointer + r * outFeatures).update(from: bias.pointer, count: outFeatures) }
+            let o = out.pointer, b = bias.pointer
+            Parallel.forRanges(rows, threshold: Swift.max(1, Parallel.elementThreshold / Swift.max(outFeatures, 1))) { range in
+                for r in range { (o + r * outFeatures).update(from: b, count: outFeatures) }
+            }
         }
         sgemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
               a: x.pointer, b: weight.pointer, beta: bias == nil ? 0 : 1, c: out.pointer)
@@ -77,10 +80,12 @@ extension Tensor {
                 sgemm(transposeA: true, transposeB: false, m: outFeatures, n: inFeatures, k: rows,
                       a: g, b: x.pointer, beta: 1, c: gw)
             }
-            if let bias, let gb = bias.gradBuffer() {
-                for r in 0..<rows {
-                    let src = g + r * outFeatures
-                    for j in 0..<outFeatures { gb[j] += src[j] }
+            if let bias, let gb = bias.gradBuffer() {  // each thread sums its own columns over every row
+                Parallel.forRanges(outFeatures, threshold: Swift.max(1, Parallel.elementThreshold / Swift.max(rows, 1))) { columns in
+                    for r in 0..<rows {
+                        let src = g + r * outFeatures
+                        for j in columns { gb[j] += src[j] }
+                    }
                 }
             }
         }
