@@ -210,3 +210,44 @@ NO_COPY_CALLS void loom_col2im_add(const loom_convolution_geometry *geometry, co
     }
     free(phases);
 }
+
+NO_COPY_CALLS void loom_im2col_panels(const loom_convolution_geometry *geometry, const float *image, int channels,
+                                      float *panels) {
+    const phase_layout l = layout_of(geometry);
+    const int kernel_height = geometry->kernel_height, kernel_width = geometry->kernel_width;
+    const int taps = kernel_height * kernel_width, s = geometry->stride;
+    const int out_height = geometry->out_height, out_width = geometry->out_width;
+    const int plane = out_height * out_width, count = (plane + 15) / 16;
+    const long image_plane = (long)l.height * l.width, panel_stride = (long)channels * taps * 16;
+    const size_t phase_floats = (size_t)(s * s * l.phase_size);
+    float *phases = malloc(sizeof(float) * (phase_floats + (size_t)count * 16));
+    // One tap's output plane, gathered from its phase and zero past the plane's end so
+    // the last panel's unused columns hold zeros.
+    float *line = phases + phase_floats;
+    zero_few(line + plane, count * 16 - plane);
+    for (int c = 0; c < channels; c++) {
+        fill_phases(&l, image + (long)c * image_plane, phases);
+        for (int ki = 0; ki < kernel_height; ki++) {
+            for (int kj = 0; kj < kernel_width; kj++) {
+                const float *phase = phases + (long)((ki % s) * s + kj % s) * l.phase_size
+                                     + (long)(ki / s) * l.phase_width + kj / s;
+                if (l.phase_width == out_width) {
+                    copy_row(line, phase, plane);
+                } else {
+                    for (int oh = 0; oh < out_height; oh++)
+                        copy_row(line + (long)oh * out_width, phase + (long)oh * l.phase_width, out_width);
+                }
+                float *d = panels + (long)(c * taps + ki * kernel_width + kj) * 16;
+                for (int q = 0; q < count; q++) {
+                    const float *from = line + q * 16;
+                    float *to = d + q * panel_stride;
+                    _mm_storeu_ps(to, _mm_loadu_ps(from));
+                    _mm_storeu_ps(to + 4, _mm_loadu_ps(from + 4));
+                    _mm_storeu_ps(to + 8, _mm_loadu_ps(from + 8));
+                    _mm_storeu_ps(to + 12, _mm_loadu_ps(from + 12));
+                }
+            }
+        }
+    }
+    free(phases);
+}

@@ -84,11 +84,11 @@ LOOM_AVX2 static inline __attribute__((always_inline)) void tile_avx2(
     }
 }
 
-LOOM_AVX2 static void gemm_avx2(int m, int n, int k, const float *a, long lda, const float *packed, int accumulate,
-                                float *c, long ldc) {
+LOOM_AVX2 static void gemm_avx2(int m, int n, int k, const float *a, long lda, const float *packed, long panel_stride,
+                                int accumulate, float *c, long ldc) {
     int panels = (n + PANEL - 1) / PANEL;
     for (int p = 0; p < panels; p++) {
-        const float *panel = packed + (long)p * k * PANEL;
+        const float *panel = packed + (long)p * panel_stride;
         int first = p * PANEL, width = n - first < PANEL ? n - first : PANEL;
         int r = 0;
         for (; r + 6 <= m; r += 6) tile_avx2(6, k, a + r * lda, lda, panel, c + r * ldc + first, ldc, width, accumulate);
@@ -103,11 +103,11 @@ LOOM_AVX2 static void gemm_avx2(int m, int n, int k, const float *a, long lda, c
     }
 }
 
-static void gemm_portable(int m, int n, int k, const float *a, long lda, const float *packed, int accumulate,
-                          float *c, long ldc) {
+static void gemm_portable(int m, int n, int k, const float *a, long lda, const float *packed, long panel_stride,
+                          int accumulate, float *c, long ldc) {
     int panels = (n + PANEL - 1) / PANEL;
     for (int p = 0; p < panels; p++) {
-        const float *panel = packed + (long)p * k * PANEL;
+        const float *panel = packed + (long)p * panel_stride;
         int first = p * PANEL, width = n - first < PANEL ? n - first : PANEL;
         for (int r = 0; r < m; r++) {
             float tile[PANEL] = {0};
@@ -120,8 +120,13 @@ static void gemm_portable(int m, int n, int k, const float *a, long lda, const f
     }
 }
 
+void loom_gemm_panels(int m, int n, int k, const float *a, long lda, const float *panels, long panel_stride,
+                      int accumulate, float *c, long ldc) {
+    if (loom_has_avx2()) gemm_avx2(m, n, k, a, lda, panels, panel_stride, accumulate, c, ldc);
+    else gemm_portable(m, n, k, a, lda, panels, panel_stride, accumulate, c, ldc);
+}
+
 void loom_gemm_packed(int m, int n, int k, const float *a, long lda, const float *packed, int accumulate, float *c,
                       long ldc) {
-    if (loom_has_avx2()) gemm_avx2(m, n, k, a, lda, packed, accumulate, c, ldc);
-    else gemm_portable(m, n, k, a, lda, packed, accumulate, c, ldc);
+    loom_gemm_panels(m, n, k, a, lda, packed, (long)k * PANEL, accumulate, c, ldc);
 }

@@ -60,6 +60,12 @@ void loom_pack_b(const float *b, long k_stride, long n_stride, int k, int n, flo
 void loom_gemm_packed(int m, int n, int k, const float *a, long lda, const float *packed, int accumulate, float *c,
                       long ldc);
 
+// The same product with panels `panel_stride` floats apart (at least k * 16), so a panel
+// may hold more rows than the product reads: the k-blocks of a deeper B, or the panels of
+// loom_im2col_panels.
+void loom_gemm_panels(int m, int n, int k, const float *a, long lda, const float *panels, long panel_stride,
+                      int accumulate, float *c, long ldc);
+
 // A buffer of at least `count` floats owned by the calling thread and kept for its next
 // call, for packing the B of a one-off product without paging in fresh memory each time.
 // NULL when the allocation fails. Valid until the same thread asks again.

@@ -21,6 +21,9 @@ extension Tensor {
         let geometry = ConvolutionGeometry(
             channels: x.shape[1], height: x.shape[2], width: x.shape[3],
             kernelHeight: weight.shape[2], kernelWidth: weight.shape[3], stride: stride, padding: padding)
+        if PanelConvolution.applies(geometry, batch: batch) {
+            return panelConv2d(x, weight: weight, bias: bias, geometry: geometry)
+        }
         let rows = geometry.columnRows, plane = geometry.outputPlane, imageSize = geometry.imageSize
         let chunk = geometry.imagesPerChunk(batch: batch)
         let out = TensorStorage(count: batch * outChannels * plane)
@@ -90,6 +93,24 @@ extension Tensor {
                     geometry.col2imAdding(gradColumns.pointer, images: images, into: gx + start * imageSize)
                 }
             }
+        }
+    }
+
+    private static func panelConv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry) -> Tensor {
+        let batch = x.shape[0], outChannels = weight.shape[0], plane = geometry.outputPlane
+        let out = TensorStorage(count: batch * outChannels * plane)
+        PanelConvolution.forward(x.pointer, weight: weight.pointer, bias: bias?.pointer, geometry: geometry,
+                                 batch: batch, outChannels: outChannels, into: out.pointer)
+        let inputs = [x, weight] + (bias.map { [$0] } ?? [])
+        let shape = [batch, outChannels, geometry.outputHeight, geometry.outputWidth]
+        return Tensor.result(shape: shape, storage: out, inputs: inputs) { g in
+            if let bias, let gb = bias.gradBuffer() {
+                addChannelSums(g, batch: batch, channels: outChannels, plane: plane, into: gb)
+            }
+            let gw = weight.gradBuffer(), gx = x.gradBuffer()
+            if gw == nil && gx == nil { return }
+            PanelConvolution.backward(g, x: x.pointer, weight: weight.pointer, geometry: geometry, batch: batch,
+                                      outChannels: outChannels, gw: gw, gx: gx)
         }
     }
 }

@@ -1,0 +1,103 @@
+import CLoomKernels
+import XCTest
+@testable import LoomTensor
+
+/// The panel path of conv2d (ConvolutionPanels.swift): its im2col against a direct loop,
+/// and its outputs and gradients against the batched BLAS path, over strides, paddings,
+/// 1×1 kernels, planes that end inside a panel, and channel counts that leave partial
+/// 6-row tiles and 16-column panels.
+final class ConvolutionPanelsTests: XCTestCase {
+    var rng = RandomGenerator(seed: 23)
+
+    func random(_ shape: [Int]) -> Tensor { Tensor.randomUniform(shape, low: -1, high: 1, using: &rng) }
+
+    /// (input [N, C, H, W], weight [O, C, kH, kW], stride, padding); each passes the
+    /// panel path's gate.
+    let cases: [(input: [Int], weight: [Int], stride: Int, padding: Int)] = [
+        ([5, 3, 12, 12], [17, 3, 3, 3], 1, 1),   // 144 positions: nine whole panels
+        ([4, 3, 11, 11], [5, 3, 3, 3], 1, 1),    // 121 positions: the last panel holds 9
+        ([3, 4, 22, 22], [7, 4, 3, 3], 2, 1),    // stride 2, 11×11 out
+        ([2, 20, 10, 10], [33, 20, 1, 1], 1, 0), // 1×1 kernel, 100 positions
+        ([3, 2, 15, 15], [6, 2, 5, 5], 1, 2),    // 5×5 kernel
+    ]
+
+    func testCasesTakeThePanelPath() {
+        for c in cases {
+            let g = ConvolutionGeometry(channels: c.input[1], height: c.input[2], width: c.input[3],
+                                        kernelHeight: c.weight[2], kernelWidth: c.weight[3], stride: c.stride, padding: c.padding)
+            XCTAssertTrue(PanelConvolution.applies(g, batch: c.input[0]) || !PackedProduct.available, "\(c)")
+        }
+        let sevenBySeven = ConvolutionGeometry(channels: 64, height: 7, width: 7, kernelHeight: 3, kernelWidth: 3,
+                                               stride: 1, padding: 1)
+        XCTAssertFalse(PanelConvolution.applies(sevenBySeven, batch: 64), "49 positions fill 64 columns")
+    }
+
+    /// panels[q][row][j] = direct column (row, q·16 + j), zero past the plane.
+    func testIm2colPanelsMatchesDirectColumns() {
+        for c in cases {
+            let (channels, height, width) = (c.input[1], c.input[2], c.input[3])
+            let g = ConvolutionGeometry(channels: channels, height: height, width: width, kernelHeight: c.weight[2],
+                                        kernelWidth: c.weight[3], stride: c.stride, padding: c.padding)
+            let image = random([1, channels, height, width]).scalars
+            let plane = g.outputPlane, count = (plane + 15) / 16, rows = g.columnRows
+            var panels = [Float](repeating: .nan, count: count * rows * 16)
+            image.withUnsafeBufferPointer { source in
+                panels.withUnsafeMutableBufferPointer { target in
+                    withUnsafePointer(to: g.kernelGeometry) {
+                        loom_im2col_panels($0, source.baseAddress!, Int32(channels), target.baseAddress!)
+                    }
+                }
+            }
+            var worst: Float = 0
+            for ci in 0..<channels { for ki in 0..<g.kernelHeight { for kj in 0..<g.kernelWidth {
+                let row = (ci * g.kernelHeight + ki) * g.kernelWidth + kj
+                for position in 0..<(count * 16) {
+                    var expected: Float = 0
+                    if position < plane {
+                        let ih = position / g.outputWidth * g.stride + ki - g.padding
+                        let iw = position % g.outputWidth * g.stride + kj - g.padding
+                        if ih >= 0 && ih < height && iw >= 0 && iw < width { expected = image[(ci * height + ih) * width + iw] }
+                    }
+                    let value = panels[(position / 16 * rows + row) * 16 + position % 16]
+                    worst = value.isNaN ? .infinity : Swift.max(worst, Swift.abs(value - expected))
+                }
+            }}}
+            XCTAssertEqual(worst, 0, "\(c)")
+        }
+    }
+
+    /// Output, input, weight and bias gradients of both paths for the same inputs and seed.
+    func testPanelPathMatchesTheBLASPath() {
+        for c in cases {
+            let x = random(c.input), w = random(c.weight), b = random([c.weight[0]])
+            func run() -> [[Float]] {
+                let (xl, wl, bl) = (x.copied().requiringGradient(), w.copied().requiringGradient(), b.copied().requiringGradient())
+                let y = Tensor.conv2d(xl, weight: wl, bias: bl, stride: c.stride, padding: c.padding)
+                y.backward(seed: Tensor.randomUniform(y.shape, low: -1, high: 1, using: &rng))
+                return [y.scalars, xl.grad!.scalars, wl.grad!.scalars, bl.grad!.scalars]
+            }
+            let seedState = rng
+            let panels = run()
+            rng = seedState
+            PanelConvolution.enabled = false
+            defer { PanelConvolution.enabled = true }
+            let blas = run()
+            PanelConvolution.enabled = true
+            for (name, (a, e)) in zip(["output", "input gradient", "weight gradient", "bias gradient"], zip(panels, blas)) {
+                XCTAssertEqual(a.count, e.count)
+                let scale = e.map { Swift.abs($0) }.max() ?? 1
+                let worst = zip(a, e).map { Swift.abs($0 - $1) }.max() ?? 0
+                XCTAssertLessThan(worst, 1e-5 * Swift.max(1, scale), "\(name) of \(c)")
+            }
+        }
+    }
+
+    func testPanelPathGradientsMatchFiniteDifferences() {
+        for c in cases.prefix(3) {
+            let report = checkGradients([random(c.input), random(c.weight), random([c.weight[0]])], maxElementsPerInput: 48) {
+                Tensor.conv2d($0[0], weight: $0[1], bias: $0[2], stride: c.stride, padding: c.padding)
+            }
+            XCTAssertLessThan(report.worstError, 2e-3, report.description)
+        }
+    }
+}
