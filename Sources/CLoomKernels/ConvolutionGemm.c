@@ -2,7 +2,7 @@
 #include "CLoomKernels.h"
 #include "VectorMath.h"
 
-// The products of a convolution's backward pass on column panels (see loom_im2col_panels):
+// The products of a convolution's backward pass on column panels (see loom_panels_from_phases):
 // the weight gradient reads the columns in their panel layout as A, so they are written once
 // and never packed a second time.
 #define PANEL 16
@@ -66,10 +66,10 @@ LOOM_AVX2 static inline __attribute__((always_inline)) void tile_avx2(
 }
 
 LOOM_AVX2 static void gemm_avx2(int m, int n, int depth, const float *a, long a_panel_stride, const float *b,
-                                float *c, long ldc) {
+                                long b_panel_stride, float *c, long ldc) {
     int panels = (n + PANEL - 1) / PANEL;
     for (int p = 0; p < panels; p++) {
-        const float *panel = b + (long)p * depth * PANEL;
+        const float *panel = b + (long)p * b_panel_stride;
         int first = p * PANEL, width = n - first < PANEL ? n - first : PANEL;
         int r = 0;
         for (; r + 6 <= m; r += 6)
@@ -87,11 +87,11 @@ LOOM_AVX2 static void gemm_avx2(int m, int n, int depth, const float *a, long a_
     }
 }
 
-static void gemm_portable(int m, int n, int depth, const float *a, long a_panel_stride, const float *b, float *c,
-                          long ldc) {
+static void gemm_portable(int m, int n, int depth, const float *a, long a_panel_stride, const float *b,
+                          long b_panel_stride, float *c, long ldc) {
     for (int r = 0; r < m; r++) {
         for (int j = 0; j < n; j++) {
-            const float *column = b + (long)(j / PANEL) * depth * PANEL + j % PANEL;
+            const float *column = b + (long)(j / PANEL) * b_panel_stride + j % PANEL;
             float total = 0.0f;
             for (int d = 0; d < depth; d++)
                 total += a[(long)(d / PANEL) * a_panel_stride + r * PANEL + d % PANEL] * column[(long)d * PANEL];
@@ -100,8 +100,8 @@ static void gemm_portable(int m, int n, int depth, const float *a, long a_panel_
     }
 }
 
-void loom_gemm_a_panels(int m, int n, int depth, const float *a, long a_panel_stride, const float *b, float *c,
-                        long ldc) {
-    if (loom_has_avx2()) gemm_avx2(m, n, depth, a, a_panel_stride, b, c, ldc);
-    else gemm_portable(m, n, depth, a, a_panel_stride, b, c, ldc);
+void loom_gemm_a_panels(int m, int n, int depth, const float *a, long a_panel_stride, const float *b,
+                        long b_panel_stride, float *c, long ldc) {
+    if (loom_has_avx2()) gemm_avx2(m, n, depth, a, a_panel_stride, b, b_panel_stride, c, ldc);
+    else gemm_portable(m, n, depth, a, a_panel_stride, b, b_panel_stride, c, ldc);
 }

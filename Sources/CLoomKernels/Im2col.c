@@ -211,43 +211,60 @@ NO_COPY_CALLS void loom_col2im_add(const loom_convolution_geometry *geometry, co
     free(phases);
 }
 
-NO_COPY_CALLS void loom_im2col_panels(const loom_convolution_geometry *geometry, const float *image, int channels,
-                                      float *panels) {
+long loom_phase_floats(const loom_convolution_geometry *geometry) {
+    const phase_layout l = layout_of(geometry);
+    return (long)l.stride * l.stride * l.phase_size;
+}
+
+void loom_fill_image_phases(const loom_convolution_geometry *geometry, const float *image, int channels,
+                            float *phases) {
+    const phase_layout l = layout_of(geometry);
+    const long image_plane = (long)l.height * l.width, floats = (long)l.stride * l.stride * l.phase_size;
+    for (int c = 0; c < channels; c++) fill_phases(&l, image + c * image_plane, phases + c * floats);
+}
+
+// 16 floats, as four unaligned SSE moves.
+NO_COPY_CALLS static inline void copy16(float *d, const float *s) {
+    _mm_storeu_ps(d, _mm_loadu_ps(s));
+    _mm_storeu_ps(d + 4, _mm_loadu_ps(s + 4));
+    _mm_storeu_ps(d + 8, _mm_loadu_ps(s + 8));
+    _mm_storeu_ps(d + 12, _mm_loadu_ps(s + 12));
+}
+
+// Panel-major: a panel's 16 positions split into runs that each lie in one output row
+// (a "segment"), the same for every column row. Each segment is copied as a whole 16
+// floats: what lands past its end is overwritten by the next segment, or by the next
+// column row, which is written next (the caller leaves 16 floats of room after the last
+// panel, and 16 readable floats after the last phase).
+NO_COPY_CALLS void loom_panels_from_phases(const loom_convolution_geometry *geometry, const float *phases, int channels,
+                                           int first_panel, int end_panel, float *panels) {
     const phase_layout l = layout_of(geometry);
     const int kernel_height = geometry->kernel_height, kernel_width = geometry->kernel_width;
-    const int taps = kernel_height * kernel_width, s = geometry->stride;
-    const int out_height = geometry->out_height, out_width = geometry->out_width;
-    const int plane = out_height * out_width, count = (plane + 15) / 16;
-    const long image_plane = (long)l.height * l.width, panel_stride = (long)channels * taps * 16;
-    const size_t phase_floats = (size_t)(s * s * l.phase_size);
-    float *phases = malloc(sizeof(float) * (phase_floats + (size_t)count * 16));
-    // One tap's output plane, gathered from its phase and zero past the plane's end so
-    // the last panel's unused columns hold zeros.
-    float *line = phases + phase_floats;
-    zero_few(line + plane, count * 16 - plane);
-    for (int c = 0; c < channels; c++) {
-        fill_phases(&l, image + (long)c * image_plane, phases);
-        for (int ki = 0; ki < kernel_height; ki++) {
-            for (int kj = 0; kj < kernel_width; kj++) {
-                const float *phase = phases + (long)((ki % s) * s + kj % s) * l.phase_size
-                                     + (long)(ki / s) * l.phase_width + kj / s;
-                if (l.phase_width == out_width) {
-                    copy_row(line, phase, plane);
-                } else {
-                    for (int oh = 0; oh < out_height; oh++)
-                        copy_row(line + (long)oh * out_width, phase + (long)oh * l.phase_width, out_width);
-                }
-                float *d = panels + (long)(c * taps + ki * kernel_width + kj) * 16;
-                for (int q = 0; q < count; q++) {
-                    const float *from = line + q * 16;
-                    float *to = d + q * panel_stride;
-                    _mm_storeu_ps(to, _mm_loadu_ps(from));
-                    _mm_storeu_ps(to + 4, _mm_loadu_ps(from + 4));
-                    _mm_storeu_ps(to + 8, _mm_loadu_ps(from + 8));
-                    _mm_storeu_ps(to + 12, _mm_loadu_ps(from + 12));
-                }
+    const int taps = kernel_height * kernel_width, s = geometry->stride, out_width = geometry->out_width;
+    const int plane = geometry->out_height * out_width;
+    const long floats = (long)s * s * l.phase_size;
+    long tap_offset[taps];
+    for (int ki = 0; ki < kernel_height; ki++)
+        for (int kj = 0; kj < kernel_width; kj++)
+            tap_offset[ki * kernel_width + kj] =
+                (long)((ki % s) * s + kj % s) * l.phase_size + (long)(ki / s) * l.phase_width + kj / s;
+    float *row = panels;
+    for (int q = first_panel; q < end_panel; q++) {
+        int starts[16], count = 0, valid = plane - q * 16 < 16 ? plane - q * 16 : 16;
+        long sources[16];
+        for (int j = 0; j < valid;) {
+            const int p = q * 16 + j, oh = p / out_width, ow = p - oh * out_width;
+            starts[count] = j;
+            sources[count++] = (long)oh * l.phase_width + ow;
+            j += out_width - ow;
+        }
+        for (int c = 0; c < channels; c++) {
+            const float *phase = phases + c * floats;
+            for (int t = 0; t < taps; t++, row += 16) {
+                const float *tap = phase + tap_offset[t];
+                for (int k = 0; k < count; k++) copy16(row + starts[k], tap + sources[k]);
+                if (valid < 16) zero_few(row + valid, 16 - valid);
             }
         }
     }
-    free(phases);
 }

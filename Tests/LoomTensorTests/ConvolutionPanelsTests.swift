@@ -32,37 +32,38 @@ final class ConvolutionPanelsTests: XCTestCase {
         XCTAssertFalse(PanelConvolution.applies(sevenBySeven, batch: 64), "49 positions fill 64 columns")
     }
 
-    /// panels[q][row][j] = direct column (row, q·16 + j), zero past the plane.
-    func testIm2colPanelsMatchesDirectColumns() {
+    /// panels[q][row][j] = direct column (row, q·16 + j), zero past the plane, for all panels
+    /// at once and for a run of panels that starts inside the plane.
+    func testPanelsMatchDirectColumns() {
         for c in cases {
             let (channels, height, width) = (c.input[1], c.input[2], c.input[3])
             let g = ConvolutionGeometry(channels: channels, height: height, width: width, kernelHeight: c.weight[2],
                                         kernelWidth: c.weight[3], stride: c.stride, padding: c.padding)
             let image = random([1, channels, height, width]).scalars
             let plane = g.outputPlane, count = (plane + 15) / 16, rows = g.columnRows
-            var panels = [Float](repeating: .nan, count: count * rows * 16)
-            image.withUnsafeBufferPointer { source in
-                panels.withUnsafeMutableBufferPointer { target in
-                    withUnsafePointer(to: g.kernelGeometry) {
-                        loom_im2col_panels($0, source.baseAddress!, Int32(channels), target.baseAddress!)
-                    }
+            for (first, end) in [(0, count), (1, count), (1, 3)] {
+                var phases = [Float](repeating: .nan, count: channels * g.phaseFloats + 16)
+                var panels = [Float](repeating: .nan, count: (end - first) * rows * 16 + 16)
+                withUnsafePointer(to: g.kernelGeometry) { geometry in
+                    loom_fill_image_phases(geometry, image, Int32(channels), &phases)
+                    loom_panels_from_phases(geometry, phases, Int32(channels), Int32(first), Int32(end), &panels)
                 }
+                var worst: Float = 0
+                for ci in 0..<channels { for ki in 0..<g.kernelHeight { for kj in 0..<g.kernelWidth {
+                    let row = (ci * g.kernelHeight + ki) * g.kernelWidth + kj
+                    for position in (first * 16)..<(end * 16) {  // the 16 floats of room are not checked
+                        var expected: Float = 0
+                        if position < plane {
+                            let ih = position / g.outputWidth * g.stride + ki - g.padding
+                            let iw = position % g.outputWidth * g.stride + kj - g.padding
+                            if ih >= 0 && ih < height && iw >= 0 && iw < width { expected = image[(ci * height + ih) * width + iw] }
+                        }
+                        let value = panels[((position / 16 - first) * rows + row) * 16 + position % 16]
+                        worst = value.isNaN ? .infinity : Swift.max(worst, Swift.abs(value - expected))
+                    }
+                }}}
+                XCTAssertEqual(worst, 0, "\(c), panels \(first)..<\(end)")
             }
-            var worst: Float = 0
-            for ci in 0..<channels { for ki in 0..<g.kernelHeight { for kj in 0..<g.kernelWidth {
-                let row = (ci * g.kernelHeight + ki) * g.kernelWidth + kj
-                for position in 0..<(count * 16) {
-                    var expected: Float = 0
-                    if position < plane {
-                        let ih = position / g.outputWidth * g.stride + ki - g.padding
-                        let iw = position % g.outputWidth * g.stride + kj - g.padding
-                        if ih >= 0 && ih < height && iw >= 0 && iw < width { expected = image[(ci * height + ih) * width + iw] }
-                    }
-                    let value = panels[(position / 16 * rows + row) * 16 + position % 16]
-                    worst = value.isNaN ? .infinity : Swift.max(worst, Swift.abs(value - expected))
-                }
-            }}}
-            XCTAssertEqual(worst, 0, "\(c)")
         }
     }
 
@@ -78,6 +79,17 @@ final class ConvolutionPanelsTests: XCTestCase {
             }
             let seedState = rng
             let panels = run()
+            // One panel per group: im2col and the products run panel by panel.
+            let savedGroup = PanelConvolution.groupFloats
+            PanelConvolution.groupFloats = 1
+            rng = seedState
+            let grouped = run()
+            PanelConvolution.groupFloats = savedGroup
+            // Outputs and input gradients are the same sums; the weight gradient adds its
+            // group sums one by one, so it agrees to rounding.
+            for index in [0, 1, 3] { XCTAssertEqual(grouped[index], panels[index], "groups of one panel, \(c)") }
+            let scale = panels[2].map { Swift.abs($0) }.max() ?? 1
+            XCTAssertLessThan(zip(grouped[2], panels[2]).map { Swift.abs($0 - $1) }.max() ?? 0, 1e-5 * Swift.max(1, scale))
             rng = seedState
             PanelConvolution.enabled = false
             defer { PanelConvolution.enabled = true }

@@ -38,23 +38,29 @@ void loom_few_taps_forward(const float *weight, const float *bias, int out_chann
 void loom_few_taps_weight_gradient(const float *grad, int out_channels, int taps, const float *columns,
                                    long column_stride, int plane, float *sums);
 
-// The columns of one image as 16-column panels, the layout loom_gemm_panels reads as B:
-// panel q holds output positions q*16 ..< q*16+16 of every column row (channel c, tap t
-// is row c * taps + t), 16 floats per row, zero past the plane's end. `image` points at
-// the first of `channels` consecutive planes; panel q starts at panels + q * channels *
-// taps * 16.
-void loom_im2col_panels(const loom_convolution_geometry *geometry, const float *image, int channels,
-                        float *panels);
+// The columns of one image as 16-column panels, the layout loom_gemm_panels reads as B.
+// First the zero-padded planes ("phases") of the image's `channels` planes, which start at
+// `image`: loom_phase_floats(geometry) floats per channel. Then panels [first_panel,
+// end_panel): panel q holds output positions q*16 ..< q*16+16 of every column row (channel
+// c, tap t is row c * taps + t), 16 floats per row, zero past the plane's end, and starts
+// at panels + (q - first_panel) * channels * taps * 16. The panels need room for 16 more
+// floats after the last, and the phases 16 readable floats after the last channel's.
+long loom_phase_floats(const loom_convolution_geometry *geometry);
+void loom_fill_image_phases(const loom_convolution_geometry *geometry, const float *image, int channels,
+                            float *phases);
+void loom_panels_from_phases(const loom_convolution_geometry *geometry, const float *phases, int channels,
+                             int first_panel, int end_panel, float *panels);
 
 // packed[p][i][j] = source[p*16 + j][i] for a (rows x length) source, zero for rows past
 // the last: the transposed source packed as loom_pack_b packs B.
 void loom_pack_rows_transposed(const float *source, int rows, int length, float *packed);
 
 // C (m x n, rows ldc apart) += A · B for an A (m x depth) stored as panels, element (r, d) at
-// a[(d / 16) * a_panel_stride + r * 16 + d % 16] (the layout of loom_im2col_panels), and a
-// B (depth x n) packed in 16-column panels of `depth` rows (loom_pack_rows_transposed).
-void loom_gemm_a_panels(int m, int n, int depth, const float *a, long a_panel_stride, const float *b, float *c,
-                        long ldc);
+// a[(d / 16) * a_panel_stride + r * 16 + d % 16] (the layout of loom_panels_from_phases),
+// and a B (depth x n) packed in 16-column panels, panel p's row d at
+// b[p * b_panel_stride + d * 16] (loom_pack_rows_transposed, or a run of its rows).
+void loom_gemm_a_panels(int m, int n, int depth, const float *a, long a_panel_stride, const float *b,
+                        long b_panel_stride, float *c, long ldc);
 
 #ifdef __cplusplus
 }

@@ -59,6 +59,9 @@ public struct ConvolutionGeometry: Equatable {
             out_height: Int32(outputHeight), out_width: Int32(outputWidth))
     }
 
+    /// Floats of one channel's zero-padded phases (`loom_fill_image_phases`).
+    var phaseFloats: Int { withUnsafePointer(to: kernelGeometry) { Int(loom_phase_floats($0)) } }
+
     /// Writes the column matrix of `images` consecutive images (padding reads as zero).
     public func im2col(_ image: UnsafePointer<Float>, images: Int, into columns: UnsafeMutablePointer<Float>) {
         let units = channels * images
