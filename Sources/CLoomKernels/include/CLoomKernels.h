@@ -33,6 +33,11 @@ void loom_gelu_backward(const float *x, const float *g, float *gx, long n);
 // y = tanh(x) over n floats.
 void loom_tanh_forward(const float *x, float *y, long n);
 
+// SiLU of x * scale + shift (a normalization's folded scale and shift): y = z σ(z), and
+// gz = g · dy/dz for the same z.
+void loom_scaled_silu_forward(const float *x, float *y, long n, float scale, float shift);
+void loom_scaled_silu_gradient(const float *x, const float *g, float *gz, long n, float scale, float shift);
+
 // One query attending to keys 0..<count: `probabilities[0..<count]` receives the softmax of
 // scale * q·k_j, and `output[0..<head_size]` their weighted sum of values. Key and value
 // rows advance by `stride` floats. With a dropout `mask` (kept entries 1/(1-p), dropped 0),
@@ -62,7 +67,7 @@ void loom_gemm_packed(int m, int n, int k, const float *a, long lda, const float
 
 // The same product with panels `panel_stride` floats apart (at least k * 16), so a panel
 // may hold more rows than the product reads: the k-blocks of a deeper B, or the panels of
-// loom_im2col_panels.
+// loom_panels_from_phases.
 void loom_gemm_panels(int m, int n, int k, const float *a, long lda, const float *panels, long panel_stride,
                       int accumulate, float *c, long ldc);
 

@@ -1,3 +1,5 @@
+import CLoomKernels
+
 /// Group normalization followed by SiLU in one op, `silu(groupNorm(x))`, the pair that
 /// opens every residual block of a diffusion U-Net. Fusing saves the normalized tensor's
 /// memory and a pass over it: backward recomputes the pre-activation z = x̂·w + b from x
@@ -87,32 +89,18 @@ extension Tensor {
     }
 }
 
+/// The elementwise halves of groupNormSiLU, in C with AVX2 (`ScaledSiLU.c`).
 enum GroupActivationKernel {
     /// y = silu(x·scale + shift) for n floats.
     @inline(__always)
     static func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, scale: Float, shift: Float) {
-        var i = 0
-        let rx = UnsafeRawPointer(x), ry = UnsafeMutableRawPointer(y)
-        while i + 8 <= n {
-            let z = rx.loadUnaligned(fromByteOffset: i * 4, as: FloatLanes.self) * scale + shift
-            ry.storeBytes(of: z * SiLUKernel.sigmoid(z), toByteOffset: i * 4, as: FloatLanes.self)
-            i += 8
-        }
-        while i < n { let z = x[i] * scale + shift; y[i] = z * stableSigmoid(z); i += 1 }
+        loom_scaled_silu_forward(x, y, n, scale, shift)
     }
 
     /// gz = g·silu'(x·scale + shift) for n floats.
     @inline(__always)
     static func preActivationGradient(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ gz: UnsafeMutablePointer<Float>, _ n: Int,
                                       scale: Float, shift: Float) {
-        var i = 0
-        let rx = UnsafeRawPointer(x), rg = UnsafeRawPointer(g), rz = UnsafeMutableRawPointer(gz)
-        while i + 8 <= n {
-            let z = rx.loadUnaligned(fromByteOffset: i * 4, as: FloatLanes.self) * scale + shift
-            let grad = rg.loadUnaligned(fromByteOffset: i * 4, as: FloatLanes.self)
-            rz.storeBytes(of: grad * SiLUKernel.derivative(z), toByteOffset: i * 4, as: FloatLanes.self)
-            i += 8
-        }
-        while i < n { gz[i] = g[i] * SiLUKernel.derivative(x[i] * scale + shift); i += 1 }
+        loom_scaled_silu_gradient(x, g, gz, n, scale, shift)
     }
 }
