@@ -7,13 +7,11 @@
 // and never packed a second time.
 #define PANEL 16
 
-void loom_pack_rows_transposed(const float *source, int rows, int length, float *packed) {
-    // Panel p holds rows p*16 ..< p*16+16 of the source as columns: packed[p][i][j] =
-    // source[p*16 + j][i]. Walking i in the outer loop reads 16 sequential streams and
-    // writes each panel row once.
+void loom_pack_rows_transposed(const float *source, int rows, int length, float *packed, long panel_stride) {
+    // Walking i in the outer loop reads 16 sequential streams and writes each panel row once.
     int panels = (rows + PANEL - 1) / PANEL;
     for (int p = 0; p < panels; p++) {
-        float *panel = packed + (long)p * length * PANEL;
+        float *panel = packed + (long)p * panel_stride;
         int first = p * PANEL, width = rows - first < PANEL ? rows - first : PANEL;
         const float *block = source + (long)first * length;
         for (int i = 0; i < length; i++) {

@@ -218,6 +218,7 @@ long loom_phase_floats(const loom_convolution_geometry *geometry) {
 
 void loom_fill_image_phases(const loom_convolution_geometry *geometry, const float *image, int channels,
                             float *phases) {
+    // Consecutive images are consecutive planes, so `channels` may span several images.
     const phase_layout l = layout_of(geometry);
     const long image_plane = (long)l.height * l.width, floats = (long)l.stride * l.stride * l.phase_size;
     for (int c = 0; c < channels; c++) fill_phases(&l, image + c * image_plane, phases + c * floats);
@@ -237,12 +238,12 @@ NO_COPY_CALLS static inline void copy16(float *d, const float *s) {
 // column row, which is written next (the caller leaves 16 floats of room after the last
 // panel, and 16 readable floats after the last phase).
 NO_COPY_CALLS void loom_panels_from_phases(const loom_convolution_geometry *geometry, const float *phases, int channels,
-                                           int first_panel, int end_panel, float *panels) {
+                                           int images, int first_panel, int end_panel, float *panels) {
     const phase_layout l = layout_of(geometry);
     const int kernel_height = geometry->kernel_height, kernel_width = geometry->kernel_width;
     const int taps = kernel_height * kernel_width, s = geometry->stride, out_width = geometry->out_width;
-    const int plane = geometry->out_height * out_width;
-    const long floats = (long)s * s * l.phase_size;
+    const int plane = geometry->out_height * out_width, positions = images * plane;
+    const long floats = (long)s * s * l.phase_size, image_floats = channels * floats;
     long tap_offset[taps];
     for (int ki = 0; ki < kernel_height; ki++)
         for (int kj = 0; kj < kernel_width; kj++)
@@ -250,12 +251,13 @@ NO_COPY_CALLS void loom_panels_from_phases(const loom_convolution_geometry *geom
                 (long)((ki % s) * s + kj % s) * l.phase_size + (long)(ki / s) * l.phase_width + kj / s;
     float *row = panels;
     for (int q = first_panel; q < end_panel; q++) {
-        int starts[16], count = 0, valid = plane - q * 16 < 16 ? plane - q * 16 : 16;
+        int starts[16], count = 0, valid = positions - q * 16 < 16 ? positions - q * 16 : 16;
         long sources[16];
         for (int j = 0; j < valid;) {
-            const int p = q * 16 + j, oh = p / out_width, ow = p - oh * out_width;
+            const int p = q * 16 + j, image = p / plane, within = p - image * plane;
+            const int oh = within / out_width, ow = within - oh * out_width;
             starts[count] = j;
-            sources[count++] = (long)oh * l.phase_width + ow;
+            sources[count++] = image * image_floats + (long)oh * l.phase_width + ow;
             j += out_width - ow;
         }
         for (int c = 0; c < channels; c++) {

@@ -19,6 +19,8 @@ final class ConvolutionPanelsTests: XCTestCase {
         ([3, 4, 22, 22], [7, 4, 3, 3], 2, 1),    // stride 2, 11×11 out
         ([2, 20, 10, 10], [33, 20, 1, 1], 1, 0), // 1×1 kernel, 100 positions
         ([3, 2, 15, 15], [6, 2, 5, 5], 1, 2),    // 5×5 kernel
+        ([6, 8, 7, 7], [12, 8, 3, 3], 1, 1),     // 49 positions: blocks of several images
+        ([5, 3, 10, 10], [4, 3, 3, 3], 2, 1),    // stride 2, 5×5 out, several images
     ]
 
     func testCasesTakeThePanelPath() {
@@ -29,40 +31,46 @@ final class ConvolutionPanelsTests: XCTestCase {
         }
         let sevenBySeven = ConvolutionGeometry(channels: 64, height: 7, width: 7, kernelHeight: 3, kernelWidth: 3,
                                                stride: 1, padding: 1)
-        XCTAssertFalse(PanelConvolution.applies(sevenBySeven, batch: 64), "49 positions fill 64 columns")
+        XCTAssertFalse(PanelConvolution.imageBlocks(sevenBySeven), "49 positions fill 64 columns")
     }
 
-    /// panels[q][row][j] = direct column (row, q·16 + j), zero past the plane, for all panels
-    /// at once and for a run of panels that starts inside the plane.
+    /// panels[q][row][j] = direct column (row, q·16 + j) of images side by side, zero past the
+    /// last image, for all panels at once and for runs of panels that start inside the plane.
     func testPanelsMatchDirectColumns() {
         for c in cases {
             let (channels, height, width) = (c.input[1], c.input[2], c.input[3])
             let g = ConvolutionGeometry(channels: channels, height: height, width: width, kernelHeight: c.weight[2],
                                         kernelWidth: c.weight[3], stride: c.stride, padding: c.padding)
-            let image = random([1, channels, height, width]).scalars
-            let plane = g.outputPlane, count = (plane + 15) / 16, rows = g.columnRows
-            for (first, end) in [(0, count), (1, count), (1, 3)] {
-                var phases = [Float](repeating: .nan, count: channels * g.phaseFloats + 16)
-                var panels = [Float](repeating: .nan, count: (end - first) * rows * 16 + 16)
-                withUnsafePointer(to: g.kernelGeometry) { geometry in
-                    loom_fill_image_phases(geometry, image, Int32(channels), &phases)
-                    loom_panels_from_phases(geometry, phases, Int32(channels), Int32(first), Int32(end), &panels)
-                }
-                var worst: Float = 0
-                for ci in 0..<channels { for ki in 0..<g.kernelHeight { for kj in 0..<g.kernelWidth {
-                    let row = (ci * g.kernelHeight + ki) * g.kernelWidth + kj
-                    for position in (first * 16)..<(end * 16) {  // the 16 floats of room are not checked
-                        var expected: Float = 0
-                        if position < plane {
-                            let ih = position / g.outputWidth * g.stride + ki - g.padding
-                            let iw = position % g.outputWidth * g.stride + kj - g.padding
-                            if ih >= 0 && ih < height && iw >= 0 && iw < width { expected = image[(ci * height + ih) * width + iw] }
-                        }
-                        let value = panels[((position / 16 - first) * rows + row) * 16 + position % 16]
-                        worst = value.isNaN ? .infinity : Swift.max(worst, Swift.abs(value - expected))
+            let plane = g.outputPlane, rows = g.columnRows
+            for images in [1, 3] {
+                let image = random([images, channels, height, width]).scalars
+                let count = (images * plane + 15) / 16
+                for (first, end) in [(0, count), (1, count), (1, Swift.min(3, count))] where first < end {
+                    var phases = [Float](repeating: .nan, count: images * channels * g.phaseFloats + 16)
+                    var panels = [Float](repeating: .nan, count: (end - first) * rows * 16 + 16)
+                    withUnsafePointer(to: g.kernelGeometry) { geometry in
+                        loom_fill_image_phases(geometry, image, Int32(images * channels), &phases)
+                        loom_panels_from_phases(geometry, phases, Int32(channels), Int32(images), Int32(first), Int32(end), &panels)
                     }
-                }}}
-                XCTAssertEqual(worst, 0, "\(c), panels \(first)..<\(end)")
+                    var worst: Float = 0
+                    for ci in 0..<channels { for ki in 0..<g.kernelHeight { for kj in 0..<g.kernelWidth {
+                        let row = (ci * g.kernelHeight + ki) * g.kernelWidth + kj
+                        for column in (first * 16)..<(end * 16) {  // the 16 floats of room are not checked
+                            var expected: Float = 0
+                            if column < images * plane {
+                                let n = column / plane, position = column % plane
+                                let ih = position / g.outputWidth * g.stride + ki - g.padding
+                                let iw = position % g.outputWidth * g.stride + kj - g.padding
+                                if ih >= 0 && ih < height && iw >= 0 && iw < width {
+                                    expected = image[((n * channels + ci) * height + ih) * width + iw]
+                                }
+                            }
+                            let value = panels[((column / 16 - first) * rows + row) * 16 + column % 16]
+                            worst = value.isNaN ? .infinity : Swift.max(worst, Swift.abs(value - expected))
+                        }
+                    }}}
+                    XCTAssertEqual(worst, 0, "\(c), \(images) images, panels \(first)..<\(end)")
+                }
             }
         }
     }
@@ -105,7 +113,7 @@ final class ConvolutionPanelsTests: XCTestCase {
     }
 
     func testPanelPathGradientsMatchFiniteDifferences() {
-        for c in cases.prefix(3) {
+        for c in cases.prefix(3) + cases.suffix(1) {
             let report = checkGradients([random(c.input), random(c.weight), random([c.weight[0]])], maxElementsPerInput: 48) {
                 Tensor.conv2d($0[0], weight: $0[1], bias: $0[2], stride: c.stride, padding: c.padding)
             }

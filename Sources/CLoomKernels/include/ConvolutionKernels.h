@@ -38,22 +38,26 @@ void loom_few_taps_forward(const float *weight, const float *bias, int out_chann
 void loom_few_taps_weight_gradient(const float *grad, int out_channels, int taps, const float *columns,
                                    long column_stride, int plane, float *sums);
 
-// The columns of one image as 16-column panels, the layout loom_gemm_panels reads as B.
-// First the zero-padded planes ("phases") of the image's `channels` planes, which start at
-// `image`: loom_phase_floats(geometry) floats per channel. Then panels [first_panel,
-// end_panel): panel q holds output positions q*16 ..< q*16+16 of every column row (channel
-// c, tap t is row c * taps + t), 16 floats per row, zero past the plane's end, and starts
-// at panels + (q - first_panel) * channels * taps * 16. The panels need room for 16 more
-// floats after the last, and the phases 16 readable floats after the last channel's.
+// The columns of a convolution as 16-column panels, the layout loom_gemm_panels reads as B.
+// First the zero-padded planes ("phases") of `channels` consecutive planes from `image`
+// (several images' worth when it is a multiple of the channel count): loom_phase_floats
+// floats per plane. Then panels [first_panel, end_panel) over the output positions of
+// `images` consecutive images side by side (image i's position p is column i * plane + p):
+// panel q holds columns q*16 ..< q*16+16 of every column row (channel c, tap t is row
+// c * taps + t), 16 floats per row, zero past the last image's end, and starts at
+// panels + (q - first_panel) * channels * taps * 16. The panels need room for 16 more
+// floats after the last, and the phases 16 readable floats after the last plane's.
 long loom_phase_floats(const loom_convolution_geometry *geometry);
 void loom_fill_image_phases(const loom_convolution_geometry *geometry, const float *image, int channels,
                             float *phases);
 void loom_panels_from_phases(const loom_convolution_geometry *geometry, const float *phases, int channels,
-                             int first_panel, int end_panel, float *panels);
+                             int images, int first_panel, int end_panel, float *panels);
 
-// packed[p][i][j] = source[p*16 + j][i] for a (rows x length) source, zero for rows past
-// the last: the transposed source packed as loom_pack_b packs B.
-void loom_pack_rows_transposed(const float *source, int rows, int length, float *packed);
+// packed[p * panel_stride + i * 16 + j] = source[p*16 + j][i] for a (rows x length)
+// source, zero for rows past the last: the transposed source packed as loom_pack_b packs
+// B, with panels `panel_stride` floats apart (length * 16, or more to leave room for
+// other sources' runs of rows).
+void loom_pack_rows_transposed(const float *source, int rows, int length, float *packed, long panel_stride);
 
 // C (m x n, rows ldc apart) += A · B for an A (m x depth) stored as panels, element (r, d) at
 // a[(d / 16) * a_panel_stride + r * 16 + d % 16] (the layout of loom_panels_from_phases),

@@ -1,17 +1,19 @@
 import CLoomKernels
 
-/// conv2d one image at a time on column panels, with Loom's packed 6×16 kernel instead of
-/// BLAS.
+/// conv2d on column panels, with Loom's packed 6×16 kernel instead of BLAS.
 ///
-/// im2col writes each image's columns straight into the 16-column panels the kernel reads
-/// (`loom_panels_from_phases`), so they are never packed again, and the product of an image
-/// is already NCHW, so no reshuffle follows. Backward uses the same panels as the A of the
-/// weight gradient (`loom_gemm_a_panels`), and a packed dY as the B of the column gradient.
-/// A thread works through whole images with its own buffers, a few panels at a time, so
-/// the panels it writes are still in its L2 cache when the kernel reads them.
+/// im2col writes the columns straight into the 16-column panels the kernel reads
+/// (`loom_panels_from_phases`), so they are never packed again. Backward uses the same
+/// panels as the A of the weight gradient (`loom_gemm_a_panels`), and a packed dY as the B
+/// of the column gradient. Each thread works through its own images with its own buffers,
+/// a few panels at a time, so the panels it writes are still in its L2 cache when the
+/// kernel reads them.
 ///
-/// A panel past the end of an image's plane is partly padding, so planes that fill few
-/// panels (7×7 is 49 of 64 columns) stay with the batched BLAS path.
+/// A block of images shares one set of panels. When an image's positions fill whole panels
+/// but for a little padding, a block is one image and its product is already NCHW. Small
+/// planes (7×7 is 49 of 64 columns) would be a third padding, so a block is then all the
+/// images of a thread, side by side like the BLAS path's columns, and the product is
+/// reshuffled into NCHW afterwards.
 enum PanelConvolution {
     /// Tests turn the path off to compare it with the BLAS path.
     nonisolated(unsafe) static var enabled = true
@@ -24,41 +26,59 @@ enum PanelConvolution {
     /// core's L2 cache between im2col and the product. Tests lower it to run many groups.
     nonisolated(unsafe) static var groupFloats = 1 << 16
 
-    static func panelsPerGroup(rows: Int) -> Int { Swift.max(1, groupFloats / (rows * 16)) }
-
     static func applies(_ geometry: ConvolutionGeometry, batch: Int) -> Bool {
-        let plane = geometry.outputPlane, padded = (plane + 15) / 16 * 16
-        return enabled && PackedProduct.available && !geometry.hasFewTaps
-            && batch >= Parallel.coreCount && (padded - plane) * 8 <= plane
+        enabled && PackedProduct.available && !geometry.hasFewTaps && batch >= Parallel.coreCount
     }
 
-    /// The part of `0..<batch` that `part` of `parts` takes: contiguous and as even as possible.
+    /// Whether a block is one image: its positions waste at most an eighth of their panels.
+    static func imageBlocks(_ geometry: ConvolutionGeometry) -> Bool {
+        let plane = geometry.outputPlane
+        return ((plane + 15) / 16 * 16 - plane) * 8 <= plane
+    }
+
+    /// The images of `part` of `parts`: contiguous, and as even as possible.
     static func images(part: Int, of parts: Int, batch: Int) -> Range<Int> {
         (part * batch / parts)..<((part + 1) * batch / parts)
     }
 
+    /// The blocks of `images`: one image each, or all of them at once.
+    static func blocks(_ images: Range<Int>, single: Bool) -> [Range<Int>] {
+        single ? images.map { $0..<($0 + 1) } : [images]
+    }
+
+    /// Runs `body(first, end)` over the panels of `positions` columns, a group at a time.
+    static func forGroups(positions: Int, rows: Int, _ body: (Int, Int) -> Void) {
+        let count = (positions + 15) / 16, group = Swift.max(1, groupFloats / (rows * 16))
+        for first in Swift.stride(from: 0, to: count, by: group) { body(first, Swift.min(count, first + group)) }
+    }
+
     static func forward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                        geometry: ConvolutionGeometry, batch: Int, outChannels: Int, into out: UnsafeMutablePointer<Float>) {
-        let rows = geometry.columnRows, plane = geometry.outputPlane, count = (plane + 15) / 16
+                        geometry g: ConvolutionGeometry, batch: Int, outChannels: Int, into out: UnsafeMutablePointer<Float>) {
+        let rows = g.columnRows, plane = g.outputPlane, single = imageBlocks(g)
+        let parts = Swift.min(batch, Parallel.coreCount), most = single ? 1 : (batch + parts - 1) / parts
         // 16 floats of room after the phases and the panels (see loom_panels_from_phases).
-        let group = panelsPerGroup(rows: rows), phaseFloats = geometry.channels * geometry.phaseFloats + 16
-        let perPart = phaseFloats + group * 16 * rows + 16
-        let parts = Swift.min(batch, Parallel.coreCount)
+        let phasesSize = most * g.channels * g.phaseFloats + 16
+        let panelsSize = Swift.max(1, groupFloats / (rows * 16)) * 16 * rows + 16
+        let productSize = single ? 0 : outChannels * most * plane
+        let perPart = phasesSize + panelsSize + productSize
         let scratch = TensorStorage(count: parts * perPart)
-        withUnsafePointer(to: geometry.kernelGeometry) { kernelGeometry in
+        withUnsafePointer(to: g.kernelGeometry) { kernelGeometry in
             Parallel.forEach(parts) { part in
-                let phases = scratch.pointer + part * perPart, panels = phases + phaseFloats
-                for n in images(part: part, of: parts, batch: batch) {
-                    loom_fill_image_phases(kernelGeometry, x + n * geometry.imageSize, Int32(geometry.channels), phases)
-                    let target = out + n * outChannels * plane
-                    for first in Swift.stride(from: 0, to: count, by: group) {
-                        let end = Swift.min(count, first + group)
-                        loom_panels_from_phases(kernelGeometry, phases, Int32(geometry.channels), Int32(first), Int32(end), panels)
-                        let columns = Swift.min(plane, end * 16) - first * 16
+                let phases = scratch.pointer + part * perPart, panels = phases + phasesSize, product = panels + panelsSize
+                for block in blocks(images(part: part, of: parts, batch: batch), single: single) {
+                    let count = block.count, positions = count * plane
+                    loom_fill_image_phases(kernelGeometry, x + block.lowerBound * g.imageSize, Int32(count * g.channels), phases)
+                    let target = out + block.lowerBound * outChannels * plane
+                    let (c, ldc) = single ? (target, plane) : (product, positions)
+                    forGroups(positions: positions, rows: rows) { first, end in
+                        loom_panels_from_phases(kernelGeometry, phases, Int32(g.channels), Int32(count), Int32(first), Int32(end), panels)
+                        let columns = Swift.min(positions, end * 16) - first * 16
                         loom_gemm_panels(Int32(outChannels), Int32(columns), Int32(rows), weight, rows, panels, rows * 16, 0,
-                                         target + first * 16, plane)
+                                         c + first * 16, ldc)
                     }
-                    if let bias {
+                    if !single {
+                        BlockTranspose.copy(product, outer: outChannels, inner: count, block: plane, into: target, rowBias: bias)
+                    } else if let bias {
                         for o in 0..<outChannels {
                             let b = bias[o], row = target + o * plane
                             for j in 0..<plane { row[j] += b }
@@ -70,53 +90,64 @@ enum PanelConvolution {
     }
 
     /// Adds the weight gradient into `gw` and the input gradient into `gx`, either may be nil.
-    static func backward(_ g: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                         geometry: ConvolutionGeometry, batch: Int, outChannels: Int,
+    static func backward(_ grad: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                         geometry g: ConvolutionGeometry, batch: Int, outChannels: Int,
                          gw: UnsafeMutablePointer<Float>?, gx: UnsafeMutablePointer<Float>?) {
-        let rows = geometry.columnRows, plane = geometry.outputPlane, padded = (plane + 15) / 16 * 16
-        let count = padded / 16, group = panelsPerGroup(rows: rows)
-        let parts = Swift.min(batch, gradientParts)
-        let phasesSize = gw != nil ? geometry.channels * geometry.phaseFloats + 16 : 0
-        let panelsSize = gw != nil ? group * 16 * rows + 16 : 0
-        let gradientTSize = gw != nil ? (outChannels + 15) / 16 * 16 * plane : 0
+        let rows = g.columnRows, plane = g.outputPlane, single = imageBlocks(g)
+        let parts = Swift.min(batch, gradientParts), most = single ? 1 : (batch + parts - 1) / parts
+        let padded = (most * plane + 15) / 16 * 16, panelGroup = Swift.max(1, groupFloats / (rows * 16))
+        let phasesSize = gw != nil ? most * g.channels * g.phaseFloats + 16 : 0
+        let panelsSize = gw != nil ? panelGroup * 16 * rows + 16 : 0
+        let gradientTSize = gw != nil ? (outChannels + 15) / 16 * 16 * most * plane : 0
         let sumsSize = gw != nil ? rows * outChannels : 0
+        let gradientRowsSize = gx != nil && !single ? outChannels * most * plane : 0
         let gradientSize = gx != nil ? padded * outChannels : 0
-        let gradColumnsSize = gx != nil ? rows * plane : 0
-        let perPart = phasesSize + panelsSize + gradientTSize + sumsSize + gradientSize + gradColumnsSize
+        let gradColumnsSize = gx != nil ? rows * most * plane : 0
         let sumsOffset = phasesSize + panelsSize + gradientTSize
+        let perPart = sumsOffset + sumsSize + gradientRowsSize + gradientSize + gradColumnsSize
         let scratch = TensorStorage(count: parts * perPart)
         // The column gradient's A: Wᵀ, (rows, outChannels).
         let transposed = gx != nil ? TensorStorage(count: rows * outChannels) : nil
         if let transposed {
             for o in 0..<outChannels { for r in 0..<rows { transposed.pointer[r * outChannels + o] = weight[o * rows + r] } }
         }
-        withUnsafePointer(to: geometry.kernelGeometry) { kernelGeometry in
+        withUnsafePointer(to: g.kernelGeometry) { kernelGeometry in
             Parallel.forEach(parts) { part in
                 let phases = scratch.pointer + part * perPart, panels = phases + phasesSize
                 let gradientT = panels + panelsSize, sums = gradientT + gradientTSize
-                let packedGradient = sums + sumsSize, gradColumns = packedGradient + gradientSize
+                let gradientRows = sums + sumsSize, packedGradient = gradientRows + gradientRowsSize
+                let gradColumns = packedGradient + gradientSize
                 if gw != nil { sums.update(repeating: 0, count: sumsSize) }
-                for n in images(part: part, of: parts, batch: batch) {
-                    let gy = g + n * outChannels * plane
+                for block in blocks(images(part: part, of: parts, batch: batch), single: single) {
+                    let count = block.count, positions = count * plane
+                    let gy = grad + block.lowerBound * outChannels * plane
                     if gw != nil {
-                        // dWᵀ (rows, outChannels) += columns (rows, plane) · dYᵀ (plane, outChannels)
-                        loom_fill_image_phases(kernelGeometry, x + n * geometry.imageSize, Int32(geometry.channels), phases)
-                        loom_pack_rows_transposed(gy, Int32(outChannels), Int32(plane), gradientT)
-                        for first in Swift.stride(from: 0, to: count, by: group) {
-                            let end = Swift.min(count, first + group)
-                            loom_panels_from_phases(kernelGeometry, phases, Int32(geometry.channels), Int32(first), Int32(end),
-                                                    panels)
-                            let depth = Swift.min(plane, end * 16) - first * 16
+                        // dWᵀ (rows, outChannels) += columns (rows, positions) · dYᵀ (positions, outChannels)
+                        loom_fill_image_phases(kernelGeometry, x + block.lowerBound * g.imageSize, Int32(count * g.channels), phases)
+                        for i in 0..<count {
+                            loom_pack_rows_transposed(gy + i * outChannels * plane, Int32(outChannels), Int32(plane),
+                                                      gradientT + i * plane * 16, positions * 16)
+                        }
+                        forGroups(positions: positions, rows: rows) { first, end in
+                            loom_panels_from_phases(kernelGeometry, phases, Int32(g.channels), Int32(count), Int32(first),
+                                                    Int32(end), panels)
+                            let depth = Swift.min(positions, end * 16) - first * 16
                             loom_gemm_a_panels(Int32(rows), Int32(outChannels), Int32(depth), panels, rows * 16,
-                                               gradientT + first * 16 * 16, plane * 16, sums, outChannels)
+                                               gradientT + first * 16 * 16, positions * 16, sums, outChannels)
                         }
                     }
                     if let gx, let transposed {
-                        // dcolumns (rows, plane) = Wᵀ (rows, outChannels) · dY (outChannels, plane)
-                        loom_pack_b(gy, plane, 1, Int32(outChannels), Int32(plane), packedGradient)
-                        loom_gemm_panels(Int32(rows), Int32(plane), Int32(outChannels), transposed.pointer, outChannels,
-                                         packedGradient, outChannels * 16, 0, gradColumns, plane)
-                        loom_col2im_add(kernelGeometry, gradColumns, 1, 0, geometry.channels, gx + n * geometry.imageSize)
+                        // dcolumns (rows, positions) = Wᵀ (rows, outChannels) · dY (outChannels, positions)
+                        var source = gy
+                        if !single {
+                            BlockTranspose.copy(gy, outer: count, inner: outChannels, block: plane, into: gradientRows)
+                            source = UnsafePointer(gradientRows)
+                        }
+                        loom_pack_b(source, positions, 1, Int32(outChannels), Int32(positions), packedGradient)
+                        loom_gemm_panels(Int32(rows), Int32(positions), Int32(outChannels), transposed.pointer, outChannels,
+                                         packedGradient, outChannels * 16, 0, gradColumns, positions)
+                        loom_col2im_add(kernelGeometry, gradColumns, Int32(count), 0, g.channels * count,
+                                        gx + block.lowerBound * g.imageSize)
                     }
                 }
             }
