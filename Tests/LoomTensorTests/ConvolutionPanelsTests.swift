@@ -86,6 +86,16 @@ final class ConvolutionPanelsTests: XCTestCase {
                 return [y.scalars, xl.grad!.scalars, wl.grad!.scalars, bl.grad!.scalars]
             }
             let seedState = rng
+            let shifted = run()
+            if c.stride == 1 && c.weight[3] < 5 {
+                XCTAssertTrue(ShiftedConvolution.applies(ConvolutionGeometry(
+                    channels: c.input[1], height: c.input[2], width: c.input[3], kernelHeight: c.weight[2],
+                    kernelWidth: c.weight[3], stride: 1, padding: c.padding), batch: c.input[0]) || c.input[2] < 10
+                    || !PackedProduct.available, "\(c)")
+            }
+            ShiftedConvolution.enabled = false
+            defer { ShiftedConvolution.enabled = true }
+            rng = seedState
             let panels = run()
             // One panel per group: im2col and the products run panel by panel.
             let savedGroup = PanelConvolution.groupFloats
@@ -103,11 +113,14 @@ final class ConvolutionPanelsTests: XCTestCase {
             defer { PanelConvolution.enabled = true }
             let blas = run()
             PanelConvolution.enabled = true
-            for (name, (a, e)) in zip(["output", "input gradient", "weight gradient", "bias gradient"], zip(panels, blas)) {
-                XCTAssertEqual(a.count, e.count)
-                let scale = e.map { Swift.abs($0) }.max() ?? 1
-                let worst = zip(a, e).map { Swift.abs($0 - $1) }.max() ?? 0
-                XCTAssertLessThan(worst, 1e-5 * Swift.max(1, scale), "\(name) of \(c)")
+            ShiftedConvolution.enabled = true
+            for (path, result) in [("panels", panels), ("shifted planes", shifted)] {
+                for (name, (a, e)) in zip(["output", "input gradient", "weight gradient", "bias gradient"], zip(result, blas)) {
+                    XCTAssertEqual(a.count, e.count)
+                    let scale = e.map { Swift.abs($0) }.max() ?? 1
+                    let worst = zip(a, e).map { Swift.abs($0 - $1) }.max() ?? 0
+                    XCTAssertLessThan(worst, 1e-5 * Swift.max(1, scale), "\(name) of \(c) on \(path)")
+                }
             }
         }
     }

@@ -53,11 +53,12 @@ void loom_fill_image_phases(const loom_convolution_geometry *geometry, const flo
 void loom_panels_from_phases(const loom_convolution_geometry *geometry, const float *phases, int channels,
                              int images, int first_panel, int end_panel, float *panels);
 
-// packed[p * panel_stride + i * 16 + j] = source[p*16 + j][i] for a (rows x length)
-// source, zero for rows past the last: the transposed source packed as loom_pack_b packs
+// packed[p * panel_stride + i * 16 + j] = source[(p*16 + j) * source_stride + i] for i <
+// length, zero for rows past the last: the transposed source packed as loom_pack_b packs
 // B, with panels `panel_stride` floats apart (length * 16, or more to leave room for
 // other sources' runs of rows).
-void loom_pack_rows_transposed(const float *source, int rows, int length, float *packed, long panel_stride);
+void loom_pack_rows_transposed(const float *source, int rows, int length, long source_stride, float *packed,
+                               long panel_stride);
 
 // C (m x n, rows ldc apart) += A · B for an A (m x depth) stored as panels, element (r, d) at
 // a[(d / 16) * a_panel_stride + r * 16 + d % 16] (the layout of loom_panels_from_phases),
@@ -65,6 +66,12 @@ void loom_pack_rows_transposed(const float *source, int rows, int length, float 
 // b[p * b_panel_stride + d * 16] (loom_pack_rows_transposed, or a run of its rows).
 void loom_gemm_a_panels(int m, int n, int depth, const float *a, long a_panel_stride, const float *b,
                         long b_panel_stride, float *c, long ldc);
+
+// C (m x n, rows ldc apart) = A · B, or += when `accumulate` is nonzero, for A (m x k, rows
+// lda apart) and a B whose row kk is the n floats from b + offsets[kk]. Reads up to 15
+// floats past the end of a row's n (the last 16-column tile).
+void loom_gemm_gathered(int m, int n, int k, const float *a, long lda, const float *b, const long *offsets,
+                        int accumulate, float *c, long ldc);
 
 #ifdef __cplusplus
 }

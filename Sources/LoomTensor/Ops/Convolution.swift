@@ -99,8 +99,14 @@ extension Tensor {
     private static func panelConv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry) -> Tensor {
         let batch = x.shape[0], outChannels = weight.shape[0], plane = geometry.outputPlane
         let out = TensorStorage(count: batch * outChannels * plane)
-        PanelConvolution.forward(x.pointer, weight: weight.pointer, bias: bias?.pointer, geometry: geometry,
-                                 batch: batch, outChannels: outChannels, into: out.pointer)
+        let shifted = ShiftedConvolution.applies(geometry, batch: batch)
+        if shifted {
+            ShiftedConvolution.forward(x.pointer, weight: weight.pointer, bias: bias?.pointer, geometry: geometry,
+                                       batch: batch, outChannels: outChannels, into: out.pointer)
+        } else {
+            PanelConvolution.forward(x.pointer, weight: weight.pointer, bias: bias?.pointer, geometry: geometry,
+                                     batch: batch, outChannels: outChannels, into: out.pointer)
+        }
         let inputs = [x, weight] + (bias.map { [$0] } ?? [])
         let shape = [batch, outChannels, geometry.outputHeight, geometry.outputWidth]
         return Tensor.result(shape: shape, storage: out, inputs: inputs) { g in
@@ -109,8 +115,13 @@ extension Tensor {
             }
             let gw = weight.gradBuffer(), gx = x.gradBuffer()
             if gw == nil && gx == nil { return }
-            PanelConvolution.backward(g, x: x.pointer, weight: weight.pointer, geometry: geometry, batch: batch,
-                                      outChannels: outChannels, gw: gw, gx: gx)
+            if shifted {
+                ShiftedConvolution.backward(g, x: x.pointer, weight: weight.pointer, geometry: geometry, batch: batch,
+                                            outChannels: outChannels, gw: gw, gx: gx)
+            } else {
+                PanelConvolution.backward(g, x: x.pointer, weight: weight.pointer, geometry: geometry, batch: batch,
+                                          outChannels: outChannels, gw: gw, gx: gx)
+            }
         }
     }
 }

@@ -125,7 +125,7 @@ enum PanelConvolution {
                         // dWᵀ (rows, outChannels) += columns (rows, positions) · dYᵀ (positions, outChannels)
                         loom_fill_image_phases(kernelGeometry, x + block.lowerBound * g.imageSize, Int32(count * g.channels), phases)
                         for i in 0..<count {
-                            loom_pack_rows_transposed(gy + i * outChannels * plane, Int32(outChannels), Int32(plane),
+                            loom_pack_rows_transposed(gy + i * outChannels * plane, Int32(outChannels), Int32(plane), plane,
                                                       gradientT + i * plane * 16, positions * 16)
                         }
                         forGroups(positions: positions, rows: rows) { first, end in
