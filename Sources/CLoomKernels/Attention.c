@@ -175,12 +175,17 @@ void loom_attend_row(const float *query, const float *keys, const float *values,
 //   1. dS[t][j] = scale p[t][j] (dP[t][j] - sum_j p[t][j] dP[t][j]), dP[t][j] = mask (dout_t . v_j)
 //   2. dq_t += sum_j dS[t][j] k_j
 //   3. dk_j += sum_t dS[t][j] q_t,   dv_j += sum_t mask p[t][j] dout_t   (t from j to length - 1)
+// Without `accumulate` the sums are stored (=) rather than added, so the gradient rows need
+// not be zeroed first.
 
 static void attention_head_backward_portable(const float *dout, long dout_stride, const float *q, long stride,
                                              int length, int head_size, float scale, const float *probabilities,
-                                             const float *mask, float *dq, float *ds) {
+                                             const float *mask, float *dq, float *ds, int accumulate) {
     const float *k = q + (stride / 3), *v = q + 2 * (stride / 3);
     float *dk = dq + (stride / 3), *dv = dq + 2 * (stride / 3);
+    if (!accumulate)
+        for (int t = 0; t < length; t++)
+            for (int d = 0; d < head_size; d++) dq[t * stride + d] = dk[t * stride + d] = dv[t * stride + d] = 0.0f;
     for (int t = 0; t < length; t++) {
         const float *p = probabilities + (long)t * length, *m = mask ? mask + (long)t * length : NULL;
         const float *g = dout + t * dout_stride;
@@ -214,7 +219,7 @@ static void attention_head_backward_portable(const float *dout, long dout_stride
 LOOM_AVX2 static void attention_head_backward_avx2(const float *dout, long dout_stride, const float *q, long stride,
                                                    int length, int head_size, float scale,
                                                    const float *probabilities, const float *mask, float *dq,
-                                                   float *scratch) {
+                                                   float *scratch, int accumulate) {
     const long width = stride / 3, square = (long)length * length;
     const float *k = q + width, *v = q + 2 * width;
     float *dk = dq + width, *dv = dq + 2 * width;
@@ -233,22 +238,22 @@ LOOM_AVX2 static void attention_head_backward_avx2(const float *dout, long dout_
             ds_t[(long)j * length + t] = row[j];
             w_t[(long)j * length + t] = m ? p[j] * m[j] : p[j];
         }
-        weighted_rows_avx2(row, k, stride, t + 1, head_size, dq + t * stride, 1);
+        weighted_rows_avx2(row, k, stride, t + 1, head_size, dq + t * stride, accumulate);
     }
     for (int j = 0; j < length; j++) {
         const float *s = ds_t + (long)j * length + j, *w = w_t + (long)j * length + j;
-        weighted_rows_avx2(s, q + j * stride, stride, length - j, head_size, dk + j * stride, 1);
-        weighted_rows_avx2(w, dout + j * dout_stride, dout_stride, length - j, head_size, dv + j * stride, 1);
+        weighted_rows_avx2(s, q + j * stride, stride, length - j, head_size, dk + j * stride, accumulate);
+        weighted_rows_avx2(w, dout + j * dout_stride, dout_stride, length - j, head_size, dv + j * stride, accumulate);
     }
 }
 
 void loom_attention_head_backward(const float *dout, long dout_stride, const float *q, long stride, int length,
                                   int head_size, float scale, const float *probabilities, const float *mask,
-                                  float *dq, float *scratch) {
+                                  float *dq, float *scratch, int accumulate) {
     if (head_size % 8 == 0 && loom_has_avx2())
         attention_head_backward_avx2(dout, dout_stride, q, stride, length, head_size, scale, probabilities, mask, dq,
-                                     scratch);
+                                     scratch, accumulate);
     else
         attention_head_backward_portable(dout, dout_stride, q, stride, length, head_size, scale, probabilities, mask,
-                                         dq, scratch);
+                                         dq, scratch, accumulate);
 }

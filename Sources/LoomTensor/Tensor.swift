@@ -120,6 +120,11 @@ extension Tensor {
     /// The gradient buffer of this tensor when it tracks gradients, else nil.
     @inline(__always)
     func gradBuffer() -> UnsafeMutablePointer<Float>? { node?.gradBuffer() }
+
+    /// This tensor's gradient buffer for writing, when it tracks gradients: see
+    /// `GradNode.gradTarget()` (write every element when `isFresh`, else add).
+    @inline(__always)
+    func gradTarget() -> (pointer: UnsafeMutablePointer<Float>, isFresh: Bool)? { node?.gradTarget() }
 }
 
 import Foundation

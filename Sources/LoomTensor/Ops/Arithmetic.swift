@@ -63,21 +63,29 @@ private func binaryForward<Op: BinaryOperation>(
 }
 
 /// Adds `d(out)/d(operand) * gradOut` into the operand's gradient buffer, following the
-/// broadcast plan.
+/// broadcast plan. A fresh buffer (`GradNode.gradTarget()`) of an operand that was not
+/// broadcast is overwritten, since each of its elements receives exactly one term.
 private func binaryBackward<Op: BinaryOperation>(
     _ plan: BroadcastPlan, gradOut g: UnsafeMutablePointer<Float>,
-    _ a: Tensor, _ b: Tensor, into target: UnsafeMutablePointer<Float>, targetIsA: Bool, _ op: Op.Type
+    _ a: Tensor, _ b: Tensor, into destination: (pointer: UnsafeMutablePointer<Float>, isFresh: Bool),
+    targetIsA: Bool, _ op: Op.Type
 ) {
     @inline(__always) func partial(_ g: Float, _ x: Float, _ y: Float) -> Float {
         targetIsA ? Op.gradX(g, x, y) : Op.gradY(g, x, y)
     }
     let x = a.pointer, y = b.pointer
+    let target = destination.pointer, fresh = destination.isFresh
     if plan.isElementwise {
         Parallel.forRanges(plan.outCount) { r in
-            for i in r { target[i] += partial(g[i], x[i], y[i]) }
+            if fresh { for i in r { target[i] = partial(g[i], x[i], y[i]) } }
+            else { for i in r { target[i] += partial(g[i], x[i], y[i]) } }
         }
         return
     }
+    let targetCount = targetIsA ? a.count : b.count
+    // Only an operand as large as the result gets one term per element (no stride is 0).
+    let overwrite = fresh && targetCount == plan.outCount
+    if fresh && !overwrite { target.update(repeating: 0, count: targetCount) }
     plan.forEachRow { oo, oa, ob, n, sa, sb in
         let st = targetIsA ? sa : sb
         let ot = targetIsA ? oa : ob
@@ -85,6 +93,8 @@ private func binaryBackward<Op: BinaryOperation>(
             var sum: Float = 0
             for j in 0..<n { sum += partial(g[oo + j], x[oa + j * sa], y[ob + j * sb]) }
             target[ot] += sum
+        } else if overwrite {
+            for j in 0..<n { target[ot + j * st] = partial(g[oo + j], x[oa + j * sa], y[ob + j * sb]) }
         } else {
             for j in 0..<n { target[ot + j * st] += partial(g[oo + j], x[oa + j * sa], y[ob + j * sb]) }
         }
@@ -95,8 +105,9 @@ private func binaryOp<Op: BinaryOperation>(_ a: Tensor, _ b: Tensor, _ op: Op.Ty
     let plan = BroadcastPlan(a.shape, b.shape)
     let out = binaryForward(a, b, plan, op)
     return Tensor.result(shape: plan.outShape, storage: out, inputs: [a, b], kind: op) { g in
-        if let ga = a.gradBuffer() { binaryBackward(plan, gradOut: g, a, b, into: ga, targetIsA: true, op) }
-        if let gb = b.gradBuffer() { binaryBackward(plan, gradOut: g, a, b, into: gb, targetIsA: false, op) }
+        // One operand after the other: for `x + x` the second sees the first's writes.
+        if let ga = a.gradTarget() { binaryBackward(plan, gradOut: g, a, b, into: ga, targetIsA: true, op) }
+        if let gb = b.gradTarget() { binaryBackward(plan, gradOut: g, a, b, into: gb, targetIsA: false, op) }
     }
 }
 
@@ -132,8 +143,10 @@ extension Tensor {
         let x = pointer, o = out.pointer
         Parallel.forRanges(count) { r in for i in r { o[i] = scale * x[i] + shift } }
         return Tensor.result(shape: shape, storage: out, inputs: [self]) { [self] g in
-            guard let gx = self.gradBuffer() else { return }
-            Parallel.forRanges(self.count) { r in for i in r { gx[i] += scale * g[i] } }
+            guard let (gx, fresh) = self.gradTarget() else { return }
+            Parallel.forRanges(self.count) { r in
+                if fresh { for i in r { gx[i] = scale * g[i] } } else { for i in r { gx[i] += scale * g[i] } }
+            }
         }
     }
 
