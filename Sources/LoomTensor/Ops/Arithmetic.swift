@@ -83,8 +83,8 @@ private func binaryBackward<Op: BinaryOperation>(
         return
     }
     let targetCount = targetIsA ? a.count : b.count
-    // Only an operand as large as the result gets one term per element (no stride is 0).
-    let overwrite = fresh && targetCount == plan.outCount
+    // Only an operand stepped through along every dimension gets one term per element.
+    let overwrite = fresh && (targetIsA ? plan.stridesA : plan.stridesB).allSatisfy { $0 != 0 }
     if fresh && !overwrite { target.update(repeating: 0, count: targetCount) }
     plan.forEachRow { oo, oa, ob, n, sa, sb in
         let st = targetIsA ? sa : sb
