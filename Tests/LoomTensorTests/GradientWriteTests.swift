@@ -77,6 +77,26 @@ final class GradientWriteTests: XCTestCase {
         checkSameOperand([2, 3, 3]) { Tensor.matmul($0, $1, transposeA: true) }
     }
 
+    /// A sum or difference may hand its gradient buffer to its first operand (when that is
+    /// an op's result with no gradient yet): later contributions must add to it, and an
+    /// operand that already has a gradient gets the usual copy.
+    func testSumPassesItsGradientToItsFirstOperand() {
+        checkTwice([[3, 4], [3, 4]]) { ($0[0] * 2) + $0[1] }
+        checkTwice([[3, 4], [3, 4]]) { ($0[0] * 2) - $0[1] }
+        checkTwice([[3, 4]]) { ($0[0] * 2) + ($0[0] * 2) }
+        let cases: [([Tensor]) -> Tensor] = [
+            { let h = $0[0] * 2; return (h + $0[1]) * h },  // h's gradient exists before the sum's backward
+            { let h = $0[0] * 2; return (h + $0[1]).tanh() + h.exp() },  // the sum's buffer is h's, then exp adds
+            { let h = $0[0] * 2; return (h + h) * $0[1] },  // one node as both operands: no hand-over
+            { let h = $0[0].tanh(); return ((h - $0[1]) + h).square() },
+        ]
+        for f in cases {
+            let report = checkGradients([Tensor.randomUniform([3, 4], low: -1, high: 1, using: &rng),
+                                         Tensor.randomUniform([3, 4], low: -1, high: 1, using: &rng)], f)
+            XCTAssertLessThan(report.worstError, 2e-3, report.description)
+        }
+    }
+
     func testSharedRightOperandSumsEveryBatchIntoItsGradient() {
         let report = checkGradients([Tensor.randomUniform([3, 4, 2], low: -1, high: 1, using: &rng),
                                      Tensor.randomUniform([4, 5], low: -1, high: 1, using: &rng)]) {

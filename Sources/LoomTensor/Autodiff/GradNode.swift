@@ -16,6 +16,9 @@ public final class GradNode {
     /// between steps only sets this, and the first backward contribution then overwrites
     /// the buffer instead of adding into a memset one.
     private var holdsStaleValues = false
+    /// An input whose gradient this op passes on unchanged (the first operand of a sum):
+    /// backward hands it this node's gradient buffer when it has none yet, instead of a copy.
+    var heir: GradNode?
 
     init(count: Int, inputs: [GradNode], backward: ((UnsafeMutablePointer<Float>) -> Void)?) {
         self.count = count
@@ -79,9 +82,16 @@ public final class GradNode {
         for i in 0..<count { start[i] += seed[i] }
         for node in order.reversed() {
             guard let backward = node.backward else { continue }
-            if let grad = node.grad { backward(grad.pointer) }
+            if let grad = node.grad {
+                // The op's backward sees its input's buffer is its own gradient and skips it.
+                if let heir = node.heir, heir.storage == nil, !heir.isLeaf, heir.count == node.count {
+                    heir.storage = grad
+                }
+                backward(grad.pointer)
+            }
             node.backward = nil
             node.grad = nil
+            node.heir = nil
         }
     }
 

@@ -9,18 +9,26 @@ protocol BinaryOperation {
     static func gradX(_ g: Float, _ x: Float, _ y: Float) -> Float
     /// d(out)/dy times the incoming gradient g.
     static func gradY(_ g: Float, _ x: Float, _ y: Float) -> Float
+    /// Whether d(out)/dx times g is g itself, so x's gradient can be the result's.
+    static var passesGradientToX: Bool { get }
+}
+
+extension BinaryOperation {
+    static var passesGradientToX: Bool { false }
 }
 
 private enum AddOperation: BinaryOperation {
     @inline(__always) static func apply(_ x: Float, _ y: Float) -> Float { x + y }
     @inline(__always) static func gradX(_ g: Float, _ x: Float, _ y: Float) -> Float { g }
     @inline(__always) static func gradY(_ g: Float, _ x: Float, _ y: Float) -> Float { g }
+    static var passesGradientToX: Bool { true }
 }
 
 private enum SubtractOperation: BinaryOperation {
     @inline(__always) static func apply(_ x: Float, _ y: Float) -> Float { x - y }
     @inline(__always) static func gradX(_ g: Float, _ x: Float, _ y: Float) -> Float { g }
     @inline(__always) static func gradY(_ g: Float, _ x: Float, _ y: Float) -> Float { -g }
+    static var passesGradientToX: Bool { true }
 }
 
 private enum MultiplyOperation: BinaryOperation {
@@ -104,9 +112,13 @@ private func binaryBackward<Op: BinaryOperation>(
 private func binaryOp<Op: BinaryOperation>(_ a: Tensor, _ b: Tensor, _ op: Op.Type) -> Tensor {
     let plan = BroadcastPlan(a.shape, b.shape)
     let out = binaryForward(a, b, plan, op)
-    return Tensor.result(shape: plan.outShape, storage: out, inputs: [a, b], kind: op) { g in
+    // a may take over the result's gradient buffer (residual sums): not when b is a too.
+    let passes = Op.passesGradientToX && a.shape == plan.outShape && a.node !== b.node
+    return Tensor.result(shape: plan.outShape, storage: out, inputs: [a, b], kind: op, heir: passes ? a : nil) { g in
         // One operand after the other: for `x + x` the second sees the first's writes.
-        if let ga = a.gradTarget() { binaryBackward(plan, gradOut: g, a, b, into: ga, targetIsA: true, op) }
+        if let ga = a.gradTarget(), !(passes && ga.pointer == g) {
+            binaryBackward(plan, gradOut: g, a, b, into: ga, targetIsA: true, op)
+        }
         if let gb = b.gradTarget() { binaryBackward(plan, gradOut: g, a, b, into: gb, targetIsA: false, op) }
     }
 }
