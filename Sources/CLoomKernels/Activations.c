@@ -33,7 +33,7 @@ LOOM_AVX2 static void gelu_forward_avx2(const float *x, float *y, long n) {
     for (; i < n; i++) y[i] = gelu1(x[i]);
 }
 
-LOOM_AVX2 static void gelu_backward_avx2(const float *x, const float *g, float *gx, long n) {
+LOOM_AVX2 static void gelu_backward_avx2(const float *x, const float *g, float *gx, long n, int accumulate) {
     const __m256 one = _mm256_set1_ps(1.0f), two_k = _mm256_set1_ps(2.0f * GELU_K);
     const __m256 minus_two_k = _mm256_set1_ps(-2.0f * GELU_K), c = _mm256_set1_ps(GELU_C);
     const __m256 c3 = _mm256_set1_ps(3.0f * GELU_C);
@@ -45,9 +45,11 @@ LOOM_AVX2 static void gelu_backward_avx2(const float *x, const float *g, float *
         __m256 s = _mm256_div_ps(one, _mm256_add_ps(one, e));
         __m256 d_inner = _mm256_mul_ps(two_k, _mm256_fmadd_ps(c3, v2, one));  // 2 du/dx
         __m256 slope = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_mul_ps(v, s), _mm256_mul_ps(e, s)), d_inner, s);
-        _mm256_storeu_ps(gx + i, _mm256_fmadd_ps(_mm256_loadu_ps(g + i), slope, _mm256_loadu_ps(gx + i)));
+        __m256 term = _mm256_loadu_ps(g + i);
+        _mm256_storeu_ps(gx + i, accumulate ? _mm256_fmadd_ps(term, slope, _mm256_loadu_ps(gx + i))
+                                            : _mm256_mul_ps(term, slope));
     }
-    for (; i < n; i++) gx[i] += g[i] * gelu_slope1(x[i]);
+    for (; i < n; i++) gx[i] = (accumulate ? gx[i] : 0.0f) + g[i] * gelu_slope1(x[i]);
 }
 
 LOOM_AVX2 static void tanh_forward_avx2(const float *x, float *y, long n) {
@@ -61,9 +63,9 @@ void loom_gelu_forward(const float *x, float *y, long n) {
     for (long i = 0; i < n; i++) y[i] = gelu1(x[i]);
 }
 
-void loom_gelu_backward(const float *x, const float *g, float *gx, long n) {
-    if (loom_has_avx2()) { gelu_backward_avx2(x, g, gx, n); return; }
-    for (long i = 0; i < n; i++) gx[i] += g[i] * gelu_slope1(x[i]);
+void loom_gelu_backward(const float *x, const float *g, float *gx, long n, int accumulate) {
+    if (loom_has_avx2()) { gelu_backward_avx2(x, g, gx, n, accumulate); return; }
+    for (long i = 0; i < n; i++) gx[i] = (accumulate ? gx[i] : 0.0f) + g[i] * gelu_slope1(x[i]);
 }
 
 void loom_tanh_forward(const float *x, float *y, long n) {

@@ -175,12 +175,17 @@ void loom_attend_row(const float *query, const float *keys, const float *values,
 //   1. dS[t][j] = scale p[t][j] (dP[t][j] - sum_j p[t][j] dP[t][j]), dP[t][j] = mask (dout_t . v_j)
 //   2. dq_t += sum_j dS[t][j] k_j
 //   3. dk_j += sum_t dS[t][j] q_t,   dv_j += sum_t mask p[t][j] dout_t   (t from j to length - 1)
+// Without `accumulate` the sums are stored (=) rather than added, so the gradient rows need
+// not be zeroed first.
 
 static void attention_head_backward_portable(const float *dout, long dout_stride, const float *q, long stride,
                                              int length, int head_size, float scale, const float *probabilities,
-                                             const float *mask, float *dq, float *ds) {
+                                             const float *mask, float *dq, float *ds, int accumulate) {
     const float *k = q + (stride / 3), *v = q + 2 * (stride / 3);
     float *dk = dq + (stride / 3), *dv = dq + 2 * (stride / 3);
+    if (!accumulate)
+        for (int t = 0; t < length; t++)
+            for (int d = 0; d < head_size; d++) dq[t * stride + d] = dk[t * stride + d] = dv[t * stride + d] = 0.0f;
     for (int t = 0; t < length; t++) {
         const float *p = probabilities + (long)t * length, *m = mask ? mask + (long)t * length : NULL;
         const float *g = dout + t * dout_stride;
@@ -209,46 +214,115 @@ static void attention_head_backward_portable(const float *dout, long dout_stride
     }
 }
 
-// Sweep 1 also writes dS and the masked probabilities transposed (scratch holds both), so
-// sweep 3 reads each key's column as a contiguous row.
+// dst[j][t] = src[t][j] for j <= t < length (rows of `length` floats): 8x8 blocks in
+// registers, the rows past the last whole block one float at a time.
+LOOM_AVX2 static void transpose_lower_avx2(const float *src, float *dst, int length) {
+    const int whole = length & ~7;
+    for (int t0 = 0; t0 < whole; t0 += 8) {
+        for (int j0 = 0; j0 <= t0; j0 += 8) {
+            const float *s = src + (long)t0 * length + j0;
+            __m256 r0 = _mm256_loadu_ps(s), r1 = _mm256_loadu_ps(s + length);
+            __m256 r2 = _mm256_loadu_ps(s + 2 * length), r3 = _mm256_loadu_ps(s + 3 * length);
+            __m256 r4 = _mm256_loadu_ps(s + 4 * length), r5 = _mm256_loadu_ps(s + 5 * length);
+            __m256 r6 = _mm256_loadu_ps(s + 6 * length), r7 = _mm256_loadu_ps(s + 7 * length);
+            __m256 a0 = _mm256_unpacklo_ps(r0, r1), a1 = _mm256_unpackhi_ps(r0, r1);
+            __m256 a2 = _mm256_unpacklo_ps(r2, r3), a3 = _mm256_unpackhi_ps(r2, r3);
+            __m256 a4 = _mm256_unpacklo_ps(r4, r5), a5 = _mm256_unpackhi_ps(r4, r5);
+            __m256 a6 = _mm256_unpacklo_ps(r6, r7), a7 = _mm256_unpackhi_ps(r6, r7);
+            __m256 b0 = _mm256_shuffle_ps(a0, a2, 0x44), b1 = _mm256_shuffle_ps(a0, a2, 0xEE);
+            __m256 b2 = _mm256_shuffle_ps(a1, a3, 0x44), b3 = _mm256_shuffle_ps(a1, a3, 0xEE);
+            __m256 b4 = _mm256_shuffle_ps(a4, a6, 0x44), b5 = _mm256_shuffle_ps(a4, a6, 0xEE);
+            __m256 b6 = _mm256_shuffle_ps(a5, a7, 0x44), b7 = _mm256_shuffle_ps(a5, a7, 0xEE);
+            float *d = dst + (long)j0 * length + t0;
+            _mm256_storeu_ps(d, _mm256_permute2f128_ps(b0, b4, 0x20));
+            _mm256_storeu_ps(d + length, _mm256_permute2f128_ps(b1, b5, 0x20));
+            _mm256_storeu_ps(d + 2 * length, _mm256_permute2f128_ps(b2, b6, 0x20));
+            _mm256_storeu_ps(d + 3 * length, _mm256_permute2f128_ps(b3, b7, 0x20));
+            _mm256_storeu_ps(d + 4 * length, _mm256_permute2f128_ps(b0, b4, 0x31));
+            _mm256_storeu_ps(d + 5 * length, _mm256_permute2f128_ps(b1, b5, 0x31));
+            _mm256_storeu_ps(d + 6 * length, _mm256_permute2f128_ps(b2, b6, 0x31));
+            _mm256_storeu_ps(d + 7 * length, _mm256_permute2f128_ps(b3, b7, 0x31));
+        }
+    }
+    for (int t = whole; t < length; t++)
+        for (int j = 0; j <= t; j++) dst[(long)j * length + t] = src[(long)t * length + j];
+}
+
+// Sweep 1 runs in phases over the whole (length, length) lower triangle: dP rows, then
+// their sums weighted by p (eight queries side by side, one lane each, every lane adding
+// its terms in the order of j as one query alone would), then dS rows and dq. dS and the
+// masked probabilities are transposed in 8x8 blocks, so sweep 3 reads each key's column
+// as a contiguous row. Scratch: dP/dS rows, then dP and dS transposed, then p transposed.
 LOOM_AVX2 static void attention_head_backward_avx2(const float *dout, long dout_stride, const float *q, long stride,
                                                    int length, int head_size, float scale,
                                                    const float *probabilities, const float *mask, float *dq,
-                                                   float *scratch) {
+                                                   float *scratch, int accumulate) {
     const long width = stride / 3, square = (long)length * length;
     const float *k = q + width, *v = q + 2 * width;
     float *dk = dq + width, *dv = dq + 2 * width;
-    float *row = scratch, *ds_t = scratch + square, *w_t = scratch + 2 * square;
+    float *rows = scratch, *ds_t = scratch + square, *w_t = scratch + 2 * square;
+    float weighted[length];
     for (int t = 0; t < length; t++) {
-        const float *p = probabilities + (long)t * length, *m = mask ? mask + (long)t * length : NULL;
-        const float *g = dout + t * dout_stride;
-        dot_rows_avx2(g, v, stride, t + 1, head_size, row);
-        float weighted = 0.0f;
-        for (int j = 0; j <= t; j++) {
-            if (m) row[j] *= m[j];
-            weighted += p[j] * row[j];
-        }
-        for (int j = 0; j <= t; j++) {
-            row[j] = scale * p[j] * (row[j] - weighted);
-            ds_t[(long)j * length + t] = row[j];
-            w_t[(long)j * length + t] = m ? p[j] * m[j] : p[j];
-        }
-        weighted_rows_avx2(row, k, stride, t + 1, head_size, dq + t * stride, 1);
+        float *row = rows + (long)t * length;
+        dot_rows_avx2(dout + t * dout_stride, v, stride, t + 1, head_size, row);
+        if (mask)
+            for (int j = 0; j <= t; j++) row[j] *= mask[(long)t * length + j];
     }
+    transpose_lower_avx2(rows, ds_t, length);
+    transpose_lower_avx2(probabilities, w_t, length);
+    const int whole = length & ~7;
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int t0 = 0; t0 < whole; t0 += 8) {
+        __m256 sums = _mm256_setzero_ps();
+        int j = 0;
+        for (; j <= t0; j++)
+            sums = _mm256_fmadd_ps(_mm256_loadu_ps(w_t + (long)j * length + t0),
+                                   _mm256_loadu_ps(ds_t + (long)j * length + t0), sums);
+        for (; j < t0 + 8; j++) {  // lane r takes the term only while j <= t0 + r
+            __m256 next = _mm256_fmadd_ps(_mm256_loadu_ps(w_t + (long)j * length + t0),
+                                          _mm256_loadu_ps(ds_t + (long)j * length + t0), sums);
+            __m256 taken = _mm256_castsi256_ps(_mm256_cmpgt_epi32(lane, _mm256_set1_epi32(j - t0 - 1)));
+            sums = _mm256_blendv_ps(sums, next, taken);
+        }
+        _mm256_storeu_ps(weighted + t0, sums);
+    }
+    for (int t = whole; t < length; t++) {
+        const float *p = probabilities + (long)t * length, *row = rows + (long)t * length;
+        float sum = 0.0f;
+        for (int j = 0; j <= t; j++) sum = fmaf(p[j], row[j], sum);
+        weighted[t] = sum;
+    }
+    const __m256 scale8 = _mm256_set1_ps(scale);
+    for (int t = 0; t < length; t++) {
+        const float *p = probabilities + (long)t * length;
+        float *row = rows + (long)t * length;
+        const float w = weighted[t];
+        const __m256 w8 = _mm256_set1_ps(w);
+        int j = 0;
+        for (; j + 8 <= t + 1; j += 8)
+            _mm256_storeu_ps(row + j, _mm256_mul_ps(_mm256_mul_ps(scale8, _mm256_loadu_ps(p + j)),
+                                                    _mm256_sub_ps(_mm256_loadu_ps(row + j), w8)));
+        for (; j <= t; j++) row[j] = scale * p[j] * (row[j] - w);
+        weighted_rows_avx2(row, k, stride, t + 1, head_size, dq + t * stride, accumulate);
+    }
+    transpose_lower_avx2(rows, ds_t, length);
+    if (mask)
+        for (int t = 0; t < length; t++)
+            for (int j = 0; j <= t; j++) w_t[(long)j * length + t] *= mask[(long)t * length + j];
     for (int j = 0; j < length; j++) {
         const float *s = ds_t + (long)j * length + j, *w = w_t + (long)j * length + j;
-        weighted_rows_avx2(s, q + j * stride, stride, length - j, head_size, dk + j * stride, 1);
-        weighted_rows_avx2(w, dout + j * dout_stride, dout_stride, length - j, head_size, dv + j * stride, 1);
+        weighted_rows_avx2(s, q + j * stride, stride, length - j, head_size, dk + j * stride, accumulate);
+        weighted_rows_avx2(w, dout + j * dout_stride, dout_stride, length - j, head_size, dv + j * stride, accumulate);
     }
 }
 
 void loom_attention_head_backward(const float *dout, long dout_stride, const float *q, long stride, int length,
                                   int head_size, float scale, const float *probabilities, const float *mask,
-                                  float *dq, float *scratch) {
+                                  float *dq, float *scratch, int accumulate) {
     if (head_size % 8 == 0 && loom_has_avx2())
         attention_head_backward_avx2(dout, dout_stride, q, stride, length, head_size, scale, probabilities, mask, dq,
-                                     scratch);
+                                     scratch, accumulate);
     else
         attention_head_backward_portable(dout, dout_stride, q, stride, length, head_size, scale, probabilities, mask,
-                                         dq, scratch);
+                                         dq, scratch, accumulate);
 }

@@ -100,10 +100,13 @@ extension Tensor: CustomStringConvertible {
 extension Tensor {
     /// Makes the result of an op, recording a graph node when gradients are on and an
     /// input tracks them. `backward` receives the result's gradient and adds into inputs'.
+    /// `heir`, an input of the result's shape whose gradient is the result's own, may be
+    /// handed the result's gradient buffer (`GradNode.heir`): backward must then skip it
+    /// when its gradient buffer is the one backward received.
     @inline(__always)
     static func result(
         shape: [Int], storage: TensorStorage, inputs: [Tensor], op: StaticString = #function, kind: Any.Type? = nil,
-        backward: @escaping (UnsafeMutablePointer<Float>) -> Void
+        heir: Tensor? = nil, backward: @escaping (UnsafeMutablePointer<Float>) -> Void
     ) -> Tensor {
         var backward = backward
         if AnomalyDetection.isEnabled {
@@ -114,12 +117,19 @@ extension Tensor {
         var nodes: [GradNode] = []
         for input in inputs { if let node = input.node { nodes.append(node) } }
         guard !nodes.isEmpty, GradMode.isEnabled else { return Tensor(shape: shape, storage: storage) }
-        return Tensor(shape: shape, storage: storage, node: GradNode(count: storage.count, inputs: nodes, backward: backward))
+        let node = GradNode(count: storage.count, inputs: nodes, backward: backward)
+        node.heir = heir?.node
+        return Tensor(shape: shape, storage: storage, node: node)
     }
 
     /// The gradient buffer of this tensor when it tracks gradients, else nil.
     @inline(__always)
     func gradBuffer() -> UnsafeMutablePointer<Float>? { node?.gradBuffer() }
+
+    /// This tensor's gradient buffer for writing, when it tracks gradients: see
+    /// `GradNode.gradTarget()` (write every element when `isFresh`, else add).
+    @inline(__always)
+    func gradTarget() -> (pointer: UnsafeMutablePointer<Float>, isFresh: Bool)? { node?.gradTarget() }
 }
 
 import Foundation

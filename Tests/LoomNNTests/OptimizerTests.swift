@@ -130,6 +130,20 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(mean, withoutGradients { Loss.mse(model(x), y).item }, accuracy: 1e-5)
     }
 
+    func testZeroedGradientOfAParameterNoBackwardReachedReadsAsZero() {
+        let a = Parameter(Tensor(shape: [2], values: [1, 2])), b = Parameter(Tensor(shape: [1], values: [5]))
+        let sgd = SGD(parameters: [("a", a), ("b", b)], learningRate: 1)
+        ((a.tensor * 3).sum() + (b.tensor * 4).sum()).backward()
+        sgd.step()
+        XCTAssertEqual(b.value.scalars, [1])
+        sgd.zeroGrad()
+        (a.tensor * 2).sum().backward()  // b is not used this step
+        XCTAssertEqual(b.grad!.buffer.map { $0 }, [0])
+        sgd.step()
+        XCTAssertEqual(a.value.scalars, [1 - 3 - 2, 2 - 3 - 2])
+        XCTAssertEqual(b.value.scalars, [1])
+    }
+
     func testLearningRateFollowsTheScheduleWhenSetPerStep() {
         let p = Parameter(Tensor(shape: [1], values: [0]))
         let sgd = SGD(parameters: [("w", p)], learningRate: 1)

@@ -26,9 +26,10 @@ void loom_lstm_forward(int n, float *gates, float *aux, float *h, float *c, floa
 void loom_gru_forward(int n, float *gates, const float *hh, const float *bias_hn, float *aux, float *h,
                       float *out);
 
-// y = GELU(x) (GPT-2's tanh approximation) and gx += g * GELU'(x), over n floats.
+// y = GELU(x) (GPT-2's tanh approximation) and gx += g * GELU'(x) over n floats (gx =
+// g * GELU'(x) when accumulate is 0, so gx need not be initialized).
 void loom_gelu_forward(const float *x, float *y, long n);
-void loom_gelu_backward(const float *x, const float *g, float *gx, long n);
+void loom_gelu_backward(const float *x, const float *g, float *gx, long n, int accumulate);
 
 // y = tanh(x) over n floats.
 void loom_tanh_forward(const float *x, float *y, long n);
@@ -50,10 +51,11 @@ void loom_attend_row(const float *query, const float *keys, const float *values,
 // 2*stride/3 floats after it in the same (length, 3C) rows (nanoGPT's fused q, k, v), and
 // the gradients `dq` share that layout. `dout` rows advance by `dout_stride`.
 // `probabilities` and `mask` (may be NULL) are (length, length); `scratch` holds
-// 3 * length * length floats. Adds into the gradients.
+// 3 * length * length floats. Adds into the gradients, or with accumulate 0 overwrites
+// this pair's columns of them (which then need not be initialized).
 void loom_attention_head_backward(const float *dout, long dout_stride, const float *q, long stride, int length,
                                   int head_size, float scale, const float *probabilities, const float *mask,
-                                  float *dq, float *scratch);
+                                  float *dq, float *scratch, int accumulate);
 
 // A weight matrix packed once for many products (recurrent steps). `loom_pack_b` copies B
 // (k x n, element (kk, j) at b[kk * k_stride + j * n_stride]) into `packed`, which holds

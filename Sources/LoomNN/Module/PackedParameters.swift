@@ -12,6 +12,9 @@ public final class PackedParameters {
     }
 
     public let values: TensorStorage
+    /// The gradients, back to back. After `Parameter.zeroGrad()` (lazy), a parameter's slice
+    /// holds stale values until a backward reaches it or its `grad` is read; this pack's own
+    /// `zeroGrad()` clears the whole buffer.
     public let grads: TensorStorage
     public let entries: [Entry]
     public let buffers: [(String, Parameter)]

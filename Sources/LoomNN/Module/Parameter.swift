@@ -27,7 +27,9 @@ public final class Parameter {
     /// The accumulated gradient, if any backward pass reached this parameter.
     public var grad: TensorStorage? { value.node?.grad }
 
-    public func zeroGrad() { value.node?.grad?.zero() }
+    /// Zeroes the gradient lazily (no memset): the next backward overwrites it, and `grad`
+    /// reads as zeros if no backward reaches this parameter first.
+    public func zeroGrad() { value.node?.zeroGradient() }
 
     /// Overwrites the values in place (shape must match).
     public func assign(_ values: UnsafePointer<Float>) {

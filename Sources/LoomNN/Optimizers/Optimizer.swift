@@ -97,7 +97,7 @@ open class Optimizer {
         return UnsafePointer(out)
     }
 
-    /// Zeroes every parameter's gradient (one memset each).
+    /// Zeroes every parameter's gradient, lazily (see `Parameter.zeroGrad()`).
     public func zeroGrad() {
         for (_, p) in parameters { p.zeroGrad() }
     }

@@ -39,10 +39,11 @@ func geluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ 
     loom_gelu_forward(x, y, n)
 }
 
-/// gx += g · GELU'(x), for n floats.
+/// gx += g · GELU'(x), for n floats; gx = g · GELU'(x) (gx unread) when not accumulating.
 @inline(__always)
-func geluBackward(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ n: Int) {
-    loom_gelu_backward(x, g, gx, n)
+func geluBackward(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ n: Int,
+                  accumulate: Bool = true) {
+    loom_gelu_backward(x, g, gx, n, accumulate ? 1 : 0)
 }
 
 /// y = tanh(x), for n floats.

@@ -51,7 +51,8 @@ extension Tensor {
             }
         }
         return Tensor.result(shape: [batch, length, width], storage: out, inputs: [self]) { [self, probabilities, dropoutMask] g in
-            guard let gqkv = self.gradBuffer() else { return }
+            // Every (batch, head) pair writes its own q, k and v columns of every row once.
+            guard let (gqkv, fresh) = self.gradTarget() else { return }
             let att = probabilities.pointer, qkv = self.pointer
             let mask = dropoutMask?.pointer
             Parallel.forEach(batch * heads) { pair in
@@ -62,7 +63,7 @@ extension Tensor {
                 loom_attention_head_backward(
                     g + b * length * width + h * headSize, width, qkv + offset, rowStride, Int32(length),
                     Int32(headSize), scale, att + pair * length * length, mask.map { UnsafePointer($0 + pair * length * length) },
-                    gqkv + offset, scratch)
+                    gqkv + offset, scratch, fresh ? 0 : 1)
             }
         }
     }

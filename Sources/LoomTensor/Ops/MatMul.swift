@@ -1,5 +1,6 @@
 /// Matrix products through `cblas_sgemm`, with gradients accumulated straight into the
-/// inputs' gradient buffers (beta = 1), so backward allocates nothing.
+/// inputs' gradient buffers (beta = 1), so backward allocates nothing. The first
+/// contribution to a gradient overwrites it (beta = 0), so that buffer is never zero-filled.
 extension Tensor {
     /// `op(a) · op(b)` where op transposes the last two dimensions when asked.
     ///
@@ -28,27 +29,30 @@ extension Tensor {
                   c: out.pointer + i * cStride)
         }
         return Tensor.result(shape: batchShape + [m, n], storage: out, inputs: [a, b]) { g in
-            if let ga = a.gradBuffer() {
+            if let (ga, fresh) = a.gradTarget() {
+                let beta: Float = fresh ? 0 : 1  // every GEMM writes its own block of dA
                 for i in 0..<gemms {
                     let gc = g + i * cStride, bp = b.pointer + i * bStride
                     if transposeA {  // dA (K×M) = op(B) · dCᵀ
                         sgemm(transposeA: transposeB, transposeB: true, m: k, n: rows, k: n,
-                              a: bp, lda: bCols, b: gc, ldb: n, beta: 1, c: ga + i * aStride, ldc: aCols)
+                              a: bp, lda: bCols, b: gc, ldb: n, beta: beta, c: ga + i * aStride, ldc: aCols)
                     } else {  // dA (M×K) = dC · op(B)ᵀ
                         sgemm(transposeA: false, transposeB: !transposeB, m: rows, n: k, k: n,
-                              a: gc, lda: n, b: bp, ldb: bCols, beta: 1, c: ga + i * aStride, ldc: aCols)
+                              a: gc, lda: n, b: bp, ldb: bCols, beta: beta, c: ga + i * aStride, ldc: aCols)
                     }
                 }
             }
-            if let gb = b.gradBuffer() {
+            if let (gb, fresh) = b.gradTarget() {
                 for i in 0..<gemms {
+                    // A shared B sums every GEMM into one dB: only the first may overwrite it.
+                    let beta: Float = fresh && (i == 0 || !sharedB) ? 0 : 1
                     let gc = g + i * cStride, ap = a.pointer + i * aStride
                     if transposeB {  // dB (N×K) = dCᵀ · op(A)
                         sgemm(transposeA: true, transposeB: transposeA, m: n, n: k, k: rows,
-                              a: gc, lda: n, b: ap, ldb: aCols, beta: 1, c: gb + i * bStride, ldc: bCols)
+                              a: gc, lda: n, b: ap, ldb: aCols, beta: beta, c: gb + i * bStride, ldc: bCols)
                     } else {  // dB (K×N) = op(A)ᵀ · dC
                         sgemm(transposeA: !transposeA, transposeB: false, m: k, n: n, k: rows,
-                              a: ap, lda: aCols, b: gc, ldb: n, beta: 1, c: gb + i * bStride, ldc: bCols)
+                              a: ap, lda: aCols, b: gc, ldb: n, beta: beta, c: gb + i * bStride, ldc: bCols)
                     }
                 }
             }
@@ -72,13 +76,13 @@ extension Tensor {
               a: x.pointer, b: weight.pointer, beta: bias == nil ? 0 : 1, c: out.pointer)
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
         return Tensor.result(shape: x.shape.dropLast() + [outFeatures], storage: out, inputs: inputs) { g in
-            if let gx = x.gradBuffer() {  // dX (rows×in) = dY · W
+            if let (gx, fresh) = x.gradTarget() {  // dX (rows×in) = dY · W
                 sgemm(transposeA: false, transposeB: false, m: rows, n: inFeatures, k: outFeatures,
-                      a: g, b: weight.pointer, beta: 1, c: gx)
+                      a: g, b: weight.pointer, beta: fresh ? 0 : 1, c: gx)
             }
-            if let gw = weight.gradBuffer() {  // dW (out×in) = dYᵀ · X
+            if let (gw, fresh) = weight.gradTarget() {  // dW (out×in) = dYᵀ · X
                 sgemm(transposeA: true, transposeB: false, m: outFeatures, n: inFeatures, k: rows,
-                      a: g, b: x.pointer, beta: 1, c: gw)
+                      a: g, b: x.pointer, beta: fresh ? 0 : 1, c: gw)
             }
             if let bias, let gb = bias.gradBuffer() {  // each thread sums its own columns over every row
                 Parallel.forRanges(outFeatures, threshold: Swift.max(1, Parallel.elementThreshold / Swift.max(rows, 1))) { columns in

@@ -34,7 +34,7 @@ extension Tensor {
         let inputs = [self] + (weight.map { [$0] } ?? []) + (bias.map { [$0] } ?? [])
         return Tensor.result(shape: shape, storage: out, inputs: inputs) { [self, statistics] g in
             let stats = statistics.pointer
-            if let gx = self.gradBuffer() {
+            if let (gx, fresh) = self.gradTarget() {
                 Parallel.forRanges(rows, threshold: rowThreshold) { range in
                     for r in range {
                         let xr = x + r * size, gr = g + r * size, dr = gx + r * size
@@ -43,9 +43,14 @@ extension Tensor {
                         let (sumD, sumDX) = w.map { RowReduction.scaledGradientSums(gr, $0, xr, size, center: mean) }
                             ?? RowReduction.gradientSums(gr, xr, size, center: mean)
                         let meanD = sumD / Float(size), meanDX = sumDX * rstd / Float(size)
-                        if let w {
+                        switch (w, fresh) {
+                        case let (w?, true):
+                            for j in 0..<size { dr[j] = rstd * (gr[j] * w[j] - meanD - (xr[j] - mean) * rstd * meanDX) }
+                        case let (w?, false):
                             for j in 0..<size { dr[j] += rstd * (gr[j] * w[j] - meanD - (xr[j] - mean) * rstd * meanDX) }
-                        } else {
+                        case (nil, true):
+                            for j in 0..<size { dr[j] = rstd * (gr[j] - meanD - (xr[j] - mean) * rstd * meanDX) }
+                        case (nil, false):
                             for j in 0..<size { dr[j] += rstd * (gr[j] - meanD - (xr[j] - mean) * rstd * meanDX) }
                         }
                     }

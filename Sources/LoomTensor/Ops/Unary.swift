@@ -9,8 +9,11 @@ extension Tensor {
         Parallel.forRanges(count) { r in for i in r { o[i] = op.apply(x[i]) } }
         return Tensor.result(shape: shape, storage: out, inputs: [self], kind: Op.self) { [self, out] g in
             let o = out.pointer
-            guard let gx = self.gradBuffer() else { return }
-            Parallel.forRanges(self.count) { r in for i in r { gx[i] += g[i] * op.derivative(x[i], o[i]) } }
+            guard let (gx, fresh) = self.gradTarget() else { return }
+            Parallel.forRanges(self.count) { r in
+                if fresh { for i in r { gx[i] = g[i] * op.derivative(x[i], o[i]) } }
+                else { for i in r { gx[i] += g[i] * op.derivative(x[i], o[i]) } }
+            }
         }
     }
 
@@ -25,8 +28,11 @@ extension Tensor {
         Parallel.forRanges(count) { r in forward(x + r.lowerBound, o + r.lowerBound, r.count) }
         return Tensor.result(shape: shape, storage: out, inputs: [self], kind: Op.self) { [self, out] g in
             let o = out.pointer
-            guard let gx = self.gradBuffer() else { return }
-            Parallel.forRanges(self.count) { r in for i in r { gx[i] += g[i] * op.derivative(x[i], o[i]) } }
+            guard let (gx, fresh) = self.gradTarget() else { return }
+            Parallel.forRanges(self.count) { r in
+                if fresh { for i in r { gx[i] = g[i] * op.derivative(x[i], o[i]) } }
+                else { for i in r { gx[i] += g[i] * op.derivative(x[i], o[i]) } }
+            }
         }
     }
     public func log() -> Tensor { unary(LogOperation()) }
@@ -47,8 +53,10 @@ extension Tensor {
         let x = pointer, o = out.pointer
         Parallel.forRanges(count) { r in geluForward(x + r.lowerBound, o + r.lowerBound, r.count) }
         return Tensor.result(shape: shape, storage: out, inputs: [self]) { [self] g in
-            guard let gx = self.gradBuffer() else { return }
-            Parallel.forRanges(self.count) { r in geluBackward(x + r.lowerBound, g + r.lowerBound, gx + r.lowerBound, r.count) }
+            guard let (gx, fresh) = self.gradTarget() else { return }
+            Parallel.forRanges(self.count) { r in
+                geluBackward(x + r.lowerBound, g + r.lowerBound, gx + r.lowerBound, r.count, accumulate: !fresh)
+            }
         }
     }
     /// Elementwise clamp; the gradient passes only where the input lies inside the range.
