@@ -19,8 +19,12 @@ enum PanelConvolution {
     nonisolated(unsafe) static var enabled = true
 
     /// Images whose weight-gradient sums are kept apart and added at the end: a fixed
-    /// count, so the sums (and a resumed run) do not depend on the number of cores.
-    static let gradientParts = 4
+    /// count, so the sums (and a resumed run) do not depend on the number of cores. Several
+    /// parts per core let a core that runs ahead take over more of them.
+    static let gradientParts = 8
+
+    /// Parts of a forward pass: a few per core, for the same reason.
+    static var forwardParts: Int { 4 * Parallel.coreCount }
 
     /// Column floats written per group of panels: with the weights, a group stays in a
     /// core's L2 cache between im2col and the product. Tests lower it to run many groups.
@@ -55,7 +59,7 @@ enum PanelConvolution {
     static func forward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                         geometry g: ConvolutionGeometry, batch: Int, outChannels: Int, into out: UnsafeMutablePointer<Float>) {
         let rows = g.columnRows, plane = g.outputPlane, single = imageBlocks(g)
-        let parts = Swift.min(batch, Parallel.coreCount), most = single ? 1 : (batch + parts - 1) / parts
+        let parts = Swift.min(batch, forwardParts), most = single ? 1 : (batch + parts - 1) / parts
         // 16 floats of room after the phases and the panels (see loom_panels_from_phases).
         let phasesSize = most * g.channels * g.phaseFloats + 16
         let panelsSize = Swift.max(1, groupFloats / (rows * 16)) * 16 * rows + 16

@@ -53,7 +53,7 @@ enum ShiftedConvolution {
         let layout = Layout(g), rows = g.columnRows, plane = g.outputPlane
         let planesSize = g.channels * layout.paddedPlane + room
         let productSize = outChannels * g.outputHeight * layout.paddedWidth
-        let parts = Swift.min(batch, Parallel.coreCount), perPart = planesSize + productSize
+        let parts = Swift.min(batch, PanelConvolution.forwardParts), perPart = planesSize + productSize
         let scratch = TensorStorage(count: parts * perPart)
         layout.rowOffsets.withUnsafeBufferPointer { offsets in
             withUnsafePointer(to: g.kernelGeometry) { kernelGeometry in
