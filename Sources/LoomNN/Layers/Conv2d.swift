@@ -26,4 +26,13 @@ public final class Conv2d: Module, Layer {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         Tensor.conv2d(x, weight: weight.tensor, bias: bias?.tensor, stride: stride, padding: padding)
     }
+
+    /// This convolution of `x` upsampled 2× by nearest neighbour, `self(x.upsampleNearest2d(factor: 2))`,
+    /// without building the upsampled image when the kernel is 3×3 with padding 1 and stride 1.
+    public func upsampled(_ x: Tensor) -> Tensor {
+        guard kernelSize == 3 && padding == 1 && stride == 1 && weight.shape[3] == 3 else {
+            return self(x.upsampleNearest2d(factor: 2))
+        }
+        return Tensor.upsampledConv2d(x, weight: weight.tensor, bias: bias?.tensor)
+    }
 }

@@ -88,7 +88,7 @@ public final class UNet: Module {
         h = middle2(h, activatedTime: activated)
         for (index, block) in up.enumerated() {
             h = block(Tensor.concat([h, skips.removeLast()], axis: 1), activatedTime: activated)
-            if index < upsample.count { h = upsample[index](h.upsampleNearest2d(factor: 2)) }
+            if index < upsample.count { h = upsample[index].upsampled(h) }
         }
         return outputConv(outputNorm.siluActivated(h))
     }
