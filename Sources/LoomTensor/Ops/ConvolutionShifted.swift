@@ -23,8 +23,7 @@ enum ShiftedConvolution {
             && geometry.phaseFloats == (geometry.height + 2 * geometry.padding) * paddedWidth
     }
 
-    /// Floats of room after the last plane: the overreach of a 16-column tile.
-    static let room = 32
+    static let room = PaddedBackwardScratch.room
 
     struct Layout {
         let paddedWidth: Int, paddedPlane: Int, positions: Int, taps: Int
@@ -91,14 +90,9 @@ enum ShiftedConvolution {
         // stays inside it, and room after.
         let lead = (g.kernelHeight - 1) * pw + g.kernelWidth - 1
         let extended = lead + layout.paddedPlane + room
-        let planesSize = gw != nil ? channels * layout.paddedPlane + room : 0
-        let gradientTSize = gw != nil ? (outChannels + 15) / 16 * 16 * positions : 0
-        let sumsSize = gw != nil ? taps * channels * outChannels : 0
-        let extendedSize = gx != nil ? outChannels * extended : 0
-        let inputSize = gx != nil ? channels * layout.paddedPlane : 0
-        let sumsOffset = planesSize + gradientTSize
-        let perPart = sumsOffset + sumsSize + extendedSize + inputSize
-        let scratch = TensorStorage(count: parts * perPart)
+        let scratch = PaddedBackwardScratch(parts: parts, weight: gw != nil, input: gx != nil, channels: channels,
+                                            outChannels: outChannels, paddedPlane: layout.paddedPlane, positions: positions,
+                                            sumBlocks: taps, extendedRows: outChannels, extended: extended)
         // The input gradient's A: (C, out·taps), A[c, o·taps + t] = W[o, c·taps + t].
         let transposed = gx != nil ? TensorStorage(count: rows * outChannels) : nil
         if let transposed {
@@ -114,15 +108,8 @@ enum ShiftedConvolution {
         backOffsets.withUnsafeBufferPointer { offsets in
             withUnsafePointer(to: g.kernelGeometry) { kernelGeometry in
                 Parallel.forEach(parts) { part in
-                    let planes = scratch.pointer + part * perPart, gradientT = planes + planesSize
-                    let sums = gradientT + gradientTSize, extendedGradient = sums + sumsSize
-                    let inputGradient = extendedGradient + extendedSize
-                    if gw != nil {
-                        sums.update(repeating: 0, count: sumsSize)
-                        planes.advanced(by: planesSize - room).update(repeating: 0, count: room)
-                        gradientT.update(repeating: 0, count: gradientTSize)
-                    }
-                    if gx != nil { extendedGradient.update(repeating: 0, count: extendedSize) }
+                    let buffers = scratch.part(part), planes = buffers.planes, gradientT = buffers.gradientT
+                    let sums = buffers.sums, extendedGradient = buffers.extendedGradient
                     for n in PanelConvolution.images(part: part, of: parts, batch: batch) {
                         let gy = grad + n * outChannels * plane
                         if gw != nil {
@@ -147,15 +134,9 @@ enum ShiftedConvolution {
                             }
                             loom_gemm_gathered(Int32(channels), Int32(layout.paddedPlane), Int32(outChannels * taps),
                                                transposed.pointer, outChannels * taps, extendedGradient, offsets.baseAddress,
-                                               0, inputGradient, layout.paddedPlane)
-                            let target = gx + n * g.imageSize
-                            for c in 0..<channels {
-                                for ih in 0..<g.height {
-                                    let from = inputGradient + c * layout.paddedPlane + (ih + g.padding) * pw + g.padding
-                                    let to = target + (c * g.height + ih) * g.width
-                                    for iw in 0..<g.width { to[iw] += from[iw] }
-                                }
-                            }
+                                               0, buffers.inputGradient, layout.paddedPlane)
+                            g.addInterior(of: buffers.inputGradient, paddedWidth: pw, paddedPlane: layout.paddedPlane,
+                                          into: gx + n * g.imageSize)
                         }
                     }
                 }
@@ -169,7 +150,7 @@ enum ShiftedConvolution {
                     for t in 0..<taps {
                         var total = gw[o * rows + c * taps + t]
                         for part in 0..<parts {
-                            total += scratch.pointer[part * perPart + sumsOffset + (t * channels + c) * outChannels + o]
+                            total += scratch.sum(part: part, (t * channels + c) * outChannels + o)
                         }
                         gw[o * rows + c * taps + t] = total
                     }

@@ -63,8 +63,7 @@ struct UpsampledConvolution {
     /// Offset in the padded planes of 2×2 tap `t` (row-major) of phase `p` (a·2 + b).
     func offset(phase p: Int, tap t: Int) -> Int { (p / 2 + t / 2) * paddedWidth + p % 2 + t % 2 }
 
-    /// Room after the last plane or gradient row: the overreach of a 16-column tile.
-    static let room = 32
+    static let room = PaddedBackwardScratch.room
 
     /// The four phases' weights, [phase][out][C·4]: sums of the 3×3 taps each 2×2 tap covers.
     func combinedWeights(_ weight: UnsafePointer<Float>) -> TensorStorage {
@@ -124,17 +123,12 @@ struct UpsampledConvolution {
     /// Adds the weight gradient into `gw` and the input gradient into `gx`, either may be nil.
     func backward(_ grad: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, batch: Int,
                   gw: UnsafeMutablePointer<Float>?, gx: UnsafeMutablePointer<Float>?) {
-        let room = UpsampledConvolution.room, pw = paddedWidth, outWidth = 2 * g.width, outPlane = 4 * g.height * g.width
+        let pw = paddedWidth, outWidth = 2 * g.width, outPlane = 4 * g.height * g.width
         let parts = Swift.min(batch, PanelConvolution.gradientParts)
-        let lead = 2 * pw + 2, extended = lead + paddedPlane + room
-        let planesSize = gw != nil ? channels * paddedPlane + room : 0
-        let gradientTSize = gw != nil ? (outChannels + 15) / 16 * 16 * positions : 0
-        let sumsSize = gw != nil ? 16 * channels * outChannels : 0
-        let extendedSize = gx != nil ? 4 * outChannels * extended : 0
-        let inputSize = gx != nil ? channels * paddedPlane : 0
-        let sumsOffset = planesSize + gradientTSize
-        let perPart = sumsOffset + sumsSize + extendedSize + inputSize
-        let scratch = TensorStorage(count: parts * perPart)
+        let lead = 2 * pw + 2, extended = lead + paddedPlane + UpsampledConvolution.room
+        let scratch = PaddedBackwardScratch(parts: parts, weight: gw != nil, input: gx != nil, channels: channels,
+                                            outChannels: outChannels, paddedPlane: paddedPlane, positions: positions,
+                                            sumBlocks: 16, extendedRows: 4 * outChannels, extended: extended)
         // The input gradient's A: (C, phase·out·4), the combined weights with C outermost.
         let transposed = gx != nil ? TensorStorage(count: 16 * outChannels * channels) : nil
         var backOffsets: [Int] = []
@@ -159,15 +153,8 @@ struct UpsampledConvolution {
         backOffsets.withUnsafeBufferPointer { offsets in
             withUnsafePointer(to: g.kernelGeometry) { kernelGeometry in
                 Parallel.forEach(parts) { part in
-                    let planes = scratch.pointer + part * perPart, gradientT = planes + planesSize
-                    let sums = gradientT + gradientTSize, extendedGradient = sums + sumsSize
-                    let inputGradient = extendedGradient + extendedSize
-                    if gw != nil {
-                        sums.update(repeating: 0, count: sumsSize)
-                        planes.advanced(by: planesSize - room).update(repeating: 0, count: room)
-                        gradientT.update(repeating: 0, count: gradientTSize)
-                    }
-                    if gx != nil { extendedGradient.update(repeating: 0, count: extendedSize) }
+                    let buffers = scratch.part(part), planes = buffers.planes, gradientT = buffers.gradientT
+                    let sums = buffers.sums, extendedGradient = buffers.extendedGradient
                     for n in PanelConvolution.images(part: part, of: parts, batch: batch) {
                         let gy = grad + n * outChannels * outPlane
                         if gw != nil {
@@ -202,15 +189,9 @@ struct UpsampledConvolution {
                             }
                             loom_gemm_gathered(Int32(channels), Int32(paddedPlane), Int32(16 * outChannels),
                                                transposed.pointer, 16 * outChannels, extendedGradient, offsets.baseAddress,
-                                               0, inputGradient, paddedPlane)
-                            let target = gx + n * g.imageSize
-                            for c in 0..<channels {
-                                for ih in 0..<g.height {
-                                    let from = inputGradient + c * paddedPlane + (ih + 1) * pw + 1
-                                    let to = target + (c * g.height + ih) * g.width
-                                    for iw in 0..<g.width { to[iw] += from[iw] }
-                                }
-                            }
+                                               0, buffers.inputGradient, paddedPlane)
+                            g.addInterior(of: buffers.inputGradient, paddedWidth: pw, paddedPlane: paddedPlane,
+                                          into: gx + n * g.imageSize)
                         }
                     }
                 }
@@ -228,7 +209,7 @@ struct UpsampledConvolution {
                             for part in 0..<parts {
                                 for p in 0..<4 {
                                     let t = UpsampledConvolution.tap(p / 2, ki) * 2 + UpsampledConvolution.tap(p % 2, kj)
-                                    total += scratch.pointer[part * perPart + sumsOffset + ((p * 4 + t) * channels + c) * outChannels + o]
+                                    total += scratch.sum(part: part, ((p * 4 + t) * channels + c) * outChannels + o)
                                 }
                             }
                             gw[o * rows + c * 9 + ki * 3 + kj] = total
