@@ -11,6 +11,11 @@
 /// The columns of the forward pass are kept for the weight gradient when the whole batch
 /// fits in one chunk; otherwise backward rebuilds them chunk by chunk. With few taps
 /// (small K) the output and weight gradient skip BLAS (see Im2colFewTaps.swift).
+///
+/// This is the portable path. With AVX2 and at least one image per core, other kernels
+/// take over: stride-1 convolutions over wide planes read their padded input in place
+/// (ConvolutionShifted.swift), and the rest write column panels for Loom's packed kernel
+/// (ConvolutionPanels.swift).
 extension Tensor {
     public static func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) -> Tensor {
         precondition(x.rank == 4, "conv2d expects input [N, C, H, W], got \(x.shape)")
