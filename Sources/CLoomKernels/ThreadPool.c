@@ -141,3 +141,9 @@ int loom_parallel_workers(void) {
     pthread_once(&pool.once, start_workers);
     return pool.workers;
 }
+
+static __thread int gradient_shard;
+
+int loom_gradient_shard(void) { return gradient_shard; }
+
+void loom_set_gradient_shard(int shard) { gradient_shard = shard; }

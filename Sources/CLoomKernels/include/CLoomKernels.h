@@ -89,6 +89,11 @@ typedef void (*loom_task_function)(void *context, long index);
 void loom_parallel_for(long count, loom_task_function function, void *context);
 int loom_parallel_workers(void);
 
+// The data-parallel shard of a training step the calling thread is computing, 0 outside
+// one (a thread-local; see LoomNN's ShardedGradients).
+int loom_gradient_shard(void);
+void loom_set_gradient_shard(int shard);
+
 // One Adam(W) update of n weights in place, torch.optim.Adam's order of operations:
 // m = b1 m + (1-b1) g, v = b2 v + (1-b2) g², w = w·shrink - step_size · m / (√v / root_correction2 + eps).
 void loom_adam_step(long n, float *w, const float *g, float *m, float *v, float beta1, float beta2, float epsilon,

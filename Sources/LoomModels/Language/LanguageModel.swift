@@ -10,9 +10,16 @@ public protocol LanguageModel: Module {
 
     /// Logits (B, T, vocabularySize) for `tokens`, row-major (B, T).
     func logits(tokens: [Int32], batch: Int, length: Int) -> Tensor
+
+    /// Whether a training step may run parts of its batch on several threads at once
+    /// (`ShardedGradients`): the forward pass shares no mutable state, such as dropout's
+    /// generators, between calls.
+    var trainsInShards: Bool { get }
 }
 
 extension LanguageModel {
+    public var trainsInShards: Bool { false }
+
     /// Mean next-token cross-entropy of `targets` (B, T) given `tokens` (B, T).
     public func loss(tokens: [Int32], targets: [Int32], batch: Int, length: Int) -> Tensor {
         logits(tokens: tokens, batch: batch, length: length)

@@ -134,10 +134,21 @@ public final class Pretrainer<Config: ModelConfiguration & Equatable> {
             let learningRate = schedule.learningRate(at: step)
             optimizer.learningRate = learningRate
             optimizer.zeroGrad()
-            let loss = accumulateGradients(microBatches: microBatches) { _ in
+            var total: Double = 0
+            for _ in 0..<microBatches {
                 let (inputs, targets) = data.train.randomBatch(batch: batch, length: length, using: &generator)
-                return model.loss(tokens: inputs, targets: targets, batch: batch, length: length)
+                let parts = shardRows(batch: batch)
+                let losses = ShardedGradients.run(
+                    parameters: optimizer.parameters.map(\.parameter),
+                    weights: parts.map { Float($0.count) / Float(batch * microBatches) }
+                ) { shard in
+                    let tokens = parts[shard].lowerBound * length..<parts[shard].upperBound * length
+                    return model.loss(tokens: Array(inputs[tokens]), targets: Array(targets[tokens]),
+                                      batch: parts[shard].count, length: length)
+                }
+                for (part, value) in zip(parts, losses) { total += Double(value) * Double(part.count) / Double(batch) }
             }
+            let loss = Float(total / Double(microBatches))
             let norm = options.gradientClip > 0
                 ? optimizer.clipGradientNorm(maxNorm: options.gradientClip)
                 : clipGradientNorm(optimizer.parameters.map(\.parameter), maxNorm: .infinity)
@@ -172,6 +183,12 @@ public final class Pretrainer<Config: ModelConfiguration & Equatable> {
         return PretrainingSummary(steps: state.step, trainLoss: train, validationLoss: validation,
                                   tokensPerSecond: Double(trainedSteps * tokensPerStep) / max(trainingSeconds, 1e-9),
                                   seconds: elapsed)
+    }
+
+    /// The rows of a batch each data-parallel shard computes (`ShardedGradients`).
+    func shardRows(batch: Int) -> [Range<Int>] {
+        let shards = model.trainsInShards ? Swift.min(2, batch) : 1
+        return (0..<shards).map { s in s * batch / shards..<(s + 1) * batch / shards }
     }
 
     /// Mean loss over `batches` windows of the training and of the validation stream. The

@@ -1,3 +1,4 @@
+import CLoomKernels
 import LoomTensor
 
 /// A named tensor a module owns: a trainable weight, or a buffer (like batch norm's
@@ -21,8 +22,23 @@ public final class Parameter {
     public var count: Int { value.count }
     public var isTrainable: Bool { kind == .weight && !isFrozen }
 
-    /// The tensor a forward pass should use: tracked when trainable, plain otherwise.
-    public var tensor: Tensor { isTrainable ? value : value.detached() }
+    /// Leaves over the same values for shards 1... of a data-parallel step, each with its own
+    /// gradient (`ShardedGradients`); shard 0 uses `value` itself.
+    private(set) var shardLeaves: [Tensor] = []
+
+    /// The tensor a forward pass should use: tracked when trainable, plain otherwise. On a
+    /// thread computing shard s > 0 of a data-parallel step, it is that shard's leaf.
+    public var tensor: Tensor {
+        guard isTrainable else { return value.detached() }
+        let shard = Int(loom_gradient_shard())
+        return shard == 0 ? value : shardLeaves[shard - 1]
+    }
+
+    /// Makes sure shards 1..<count have leaves, and zeroes their gradients (lazily).
+    func prepareShards(_ count: Int) {
+        while shardLeaves.count < count - 1 { shardLeaves.append(value.detached().requiringGradient()) }
+        for leaf in shardLeaves { leaf.node?.zeroGradient() }
+    }
 
     /// The accumulated gradient, if any backward pass reached this parameter.
     public var grad: TensorStorage? { value.node?.grad }
@@ -47,6 +63,7 @@ public final class Parameter {
                 leaf.node?.grad = grad
             }
             value = leaf
+            shardLeaves = []
         } else {
             value = Tensor(shape: shape, storage: values)
         }

@@ -67,6 +67,13 @@ public final class GradNode {
         return (created.pointer, true)
     }
 
+    /// The gradient buffer when a contribution has been written to it since it was last
+    /// zeroed; nil when the gradient is zero (no buffer yet, or only stale values).
+    public var writtenGradient: UnsafeMutablePointer<Float>? {
+        guard let storage, !holdsStaleValues else { return nil }
+        return storage.pointer
+    }
+
     /// Sets the gradient to zero without touching its memory: the next reader or
     /// contributor zero-fills or overwrites it. A node without a gradient keeps none.
     public func zeroGradient() {
