@@ -104,6 +104,36 @@ final class PretrainingTests: XCTestCase {
         XCTAssertEqual(reloaded.model.stateDict().map { $0.1.scalars }, model.stateDict().map { $0.1.scalars })
     }
 
+    /// Shards change only the order of the gradient sums, so a few steps in 1 and in 3
+    /// shards end at nearly the same weights, and the number of shards is saved with the run.
+    func testShardedStepsFollowTheUnshardedRun() throws {
+        let (tokenizer, data) = try PretrainingFixtures.data(context: 16)
+        let config = PretrainingFixtures.gptConfig(vocabularySize: tokenizer.vocabSize)
+        func train(shards: Int) throws -> (GPT, Pretrainer<GPTConfig>) {
+            var rng = RandomGenerator(seed: 1)
+            let model = GPT(config: config, using: &rng)
+            var options = PretrainingFixtures.options(steps: 4)
+            options.batchSize = 6
+            options.shards = shards
+            let trainer = try Pretrainer(model: model, config: config, tokenizer: tokenizer, data: data, options: options)
+            let directory = PretrainingFixtures.directory("shards-\(shards)")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            try trainer.run(saveTo: directory)
+            XCTAssertEqual(try Pretrainer<GPTConfig>.savedOptions(in: directory)?.shards, shards)
+            return (model, trainer)
+        }
+        let (one, _) = try train(shards: 1)
+        let (three, trainer) = try train(shards: 3)
+        XCTAssertEqual(trainer.shardRows(batch: 6), [0..<2, 2..<4, 4..<6])
+        var largest: Float = 0
+        for ((name, a), (_, b)) in zip(one.stateDict(), three.stateDict()) {
+            XCTAssertEqual(a.shape, b.shape, name)
+            for (x, y) in zip(a.scalars, b.scalars) { largest = max(largest, abs(x - y)) }
+        }
+        XCTAssertLessThan(largest, 1e-4)
+        XCTAssertNotEqual(one.stateDict().map { $0.1.scalars }, GPT(config: config, seed: 1).stateDict().map { $0.1.scalars })
+    }
+
     func testBigramLossFallsAndSamplesDecode() throws {
         let (tokenizer, data) = try PretrainingFixtures.data(context: 8)
         let config = BigramConfig(vocabularySize: tokenizer.vocabSize, contextLength: 8)

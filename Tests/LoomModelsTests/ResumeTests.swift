@@ -7,7 +7,8 @@ import LoomTensor
 /// A run stopped after N steps and resumed for M more must equal N + M uninterrupted steps,
 /// bit for bit: same weights, same optimizer moments.
 final class ResumeTests: XCTestCase {
-    private func makeTrainer(steps: Int, dropout: Float = 0.1, learningRate: Float = 3e-3) throws -> Pretrainer<GPTConfig> {
+    private func makeTrainer(steps: Int, dropout: Float = 0.1, learningRate: Float = 3e-3,
+                             shards: Int? = nil) throws -> Pretrainer<GPTConfig> {
         let (tokenizer, data) = try PretrainingFixtures.data(context: 16)
         let config = PretrainingFixtures.gptConfig(vocabularySize: tokenizer.vocabSize, dropout: dropout)
         var rng = RandomGenerator(seed: 7)
@@ -16,6 +17,7 @@ final class ResumeTests: XCTestCase {
         options.gradientAccumulation = 2
         options.gradientClip = 0.5
         options.learningRate = learningRate
+        options.shards = shards
         return try Pretrainer(model: model, config: config, tokenizer: tokenizer, data: data, options: options)
     }
 
@@ -24,21 +26,30 @@ final class ResumeTests: XCTestCase {
     }
 
     func testResumedRunMatchesUninterruptedRunBitForBit() throws {
-        let whole = try makeTrainer(steps: 12)
+        try checkResumedRunMatchesUninterruptedRun { try self.makeTrainer(steps: 12) }
+    }
+
+    /// Without dropout, each batch runs as two shards on two threads (`ShardedGradients`).
+    func testResumedShardedRunMatchesUninterruptedRunBitForBit() throws {
+        try checkResumedRunMatchesUninterruptedRun { try self.makeTrainer(steps: 12, dropout: 0, shards: 2) }
+    }
+
+    private func checkResumedRunMatchesUninterruptedRun(_ makeTrainer: () throws -> Pretrainer<GPTConfig>) throws {
+        let whole = try makeTrainer()
         let wholeDirectory = PretrainingFixtures.directory("whole")
         defer { try? FileManager.default.removeItem(at: wholeDirectory) }
         try whole.run(saveTo: wholeDirectory)
 
         let directory = PretrainingFixtures.directory("resumed")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let first = try makeTrainer(steps: 12)
+        let first = try makeTrainer()
         XCTAssertThrowsError(try first.run(saveTo: directory, shouldStop: { first.state.step >= 5 })) { error in
             XCTAssertTrue(error is TrainingInterrupted, "\(error)")
         }
         XCTAssertEqual(first.state.step, 5)
         XCTAssertNotEqual(bits(first.model), bits(whole.model))
 
-        let second = try makeTrainer(steps: 12)
+        let second = try makeTrainer()
         try second.resume(from: directory)
         XCTAssertEqual(second.state.step, 5)
         try second.run(saveTo: directory)

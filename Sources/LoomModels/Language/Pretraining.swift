@@ -47,6 +47,8 @@ public final class Pretrainer<Config: ModelConfiguration & Equatable> {
         self.config = config
         self.tokenizer = tokenizer
         self.data = data
+        var options = options
+        if options.shards == nil { options.shards = Swift.min(Parallel.coreCount, options.batchSize) }
         self.options = options
         optimizer = AdamW(parameters: model.trainableParameters, learningRate: options.learningRate,
                           beta1: options.beta1, beta2: options.beta2, weightDecay: options.weightDecay)
@@ -187,7 +189,7 @@ public final class Pretrainer<Config: ModelConfiguration & Equatable> {
 
     /// The rows of a batch each data-parallel shard computes (`ShardedGradients`).
     func shardRows(batch: Int) -> [Range<Int>] {
-        let shards = model.trainsInShards ? Swift.min(2, batch) : 1
+        let shards = model.trainsInShards ? Swift.min(options.shards ?? 1, batch) : 1
         return (0..<shards).map { s in s * batch / shards..<(s + 1) * batch / shards }
     }
 

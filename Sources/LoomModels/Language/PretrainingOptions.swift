@@ -34,6 +34,10 @@ public struct PretrainingOptions: Codable, Equatable {
     public var sampleEvery = 500
     public var sampleTokens = 200
     public var seed: UInt64 = 1
+    /// Parts of each batch computed at once on separate cores (`ShardedGradients`); nil
+    /// until a run starts, which then takes one per core, at most one per sequence. Saved, so
+    /// a resumed run sums its gradients in the same order on any machine.
+    public var shards: Int?
 
     public init() {}
 
@@ -61,6 +65,7 @@ public struct PretrainingOptions: Codable, Equatable {
                     "--eval-every, --save-every, --sample-every and --log-every must not be negative")
         try require(evalBatches > 0 && finalEvalBatches > 0, "--eval-batches must be positive, got \(evalBatches)")
         try require(sampleTokens > 0, "the sample length must be positive")
+        try require((shards ?? 1) > 0, "the number of shards must be positive, got \(shards ?? 0)")
     }
 
     /// The settings that shape the run's trajectory: changing any of them on resume would
@@ -76,7 +81,7 @@ public struct PretrainingOptions: Codable, Equatable {
         case warmupSteps = "warmup", decaySteps = "decay_steps", weightDecay = "weight_decay", beta1, beta2
         case gradientClip = "grad_clip", gradientAccumulation = "grad_accum", evalEvery = "eval_every"
         case evalBatches = "eval_batches", finalEvalBatches = "final_eval_batches", logEvery = "log_every"
-        case saveEvery = "save_every", sampleEvery = "sample_every", sampleTokens = "sample_tokens", seed
+        case saveEvery = "save_every", sampleEvery = "sample_every", sampleTokens = "sample_tokens", seed, shards
     }
 }
 

@@ -30,12 +30,14 @@ public enum ShardedGradients {
         for parameter in trainable { parameter.prepareShards(shards) }
         var losses = [Float](repeating: 0, count: shards)
         losses.withUnsafeMutableBufferPointer { losses in
-            Parallel.forEach(shards) { shard in
-                loom_set_gradient_shard(Int32(shard))
-                defer { loom_set_gradient_shard(0) }
-                let value = loss(shard)
-                losses[shard] = value.item
-                (value * weights[shard]).backward()
+            SharedWeightPacks.sharing {
+                Parallel.forEach(shards) { shard in
+                    loom_set_gradient_shard(Int32(shard))
+                    defer { loom_set_gradient_shard(0) }
+                    let value = loss(shard)
+                    losses[shard] = value.item
+                    (value * weights[shard]).backward()
+                }
             }
         }
         for parameter in trainable { parameter.gatherShardGradients() }

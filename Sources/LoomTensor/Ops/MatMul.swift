@@ -72,13 +72,22 @@ extension Tensor {
                 for r in range { (o + r * outFeatures).update(from: b, count: outFeatures) }
             }
         }
-        sgemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
-              a: x.pointer, b: weight.pointer, beta: bias == nil ? 0 : 1, c: out.pointer)
+        if let packed = sharedPack(of: weight, transposed: true, m: rows, k: inFeatures, n: outFeatures) {
+            packed.multiply(count: rows, a: x.pointer, lda: inFeatures, into: out.pointer, ldc: outFeatures,
+                            accumulate: bias != nil)
+        } else {
+            sgemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
+                  a: x.pointer, b: weight.pointer, beta: bias == nil ? 0 : 1, c: out.pointer)
+        }
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
         return Tensor.result(shape: x.shape.dropLast() + [outFeatures], storage: out, inputs: inputs) { g in
             if let (gx, fresh) = x.gradTarget() {  // dX (rows×in) = dY · W
-                sgemm(transposeA: false, transposeB: false, m: rows, n: inFeatures, k: outFeatures,
-                      a: g, b: weight.pointer, beta: fresh ? 0 : 1, c: gx)
+                if let packed = sharedPack(of: weight, transposed: false, m: rows, k: outFeatures, n: inFeatures) {
+                    packed.multiply(count: rows, a: g, lda: outFeatures, into: gx, ldc: inFeatures, accumulate: !fresh)
+                } else {
+                    sgemm(transposeA: false, transposeB: false, m: rows, n: inFeatures, k: outFeatures,
+                          a: g, b: weight.pointer, beta: fresh ? 0 : 1, c: gx)
+                }
             }
             if let (gw, fresh) = weight.gradTarget() {  // dW (out×in) = dYᵀ · X
                 sgemm(transposeA: true, transposeB: false, m: outFeatures, n: inFeatures, k: rows,
@@ -93,5 +102,12 @@ extension Tensor {
                 }
             }
         }
+    }
+
+    /// The weight's pack shared by the shards of a step (`SharedWeightPacks`), for a product
+    /// the packed kernel takes; nil otherwise.
+    private static func sharedPack(of weight: Tensor, transposed: Bool, m: Int, k: Int, n: Int) -> PackedMatrix? {
+        guard PackedProduct.applies(transposeA: false, m: m, n: n, k: k, alpha: 1, beta: 0) else { return nil }
+        return SharedWeightPacks.pack(of: weight, transposed: transposed, k: k, n: n)
     }
 }
