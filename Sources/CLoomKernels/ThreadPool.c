@@ -147,3 +147,21 @@ static __thread int gradient_shard;
 int loom_gradient_shard(void) { return gradient_shard; }
 
 void loom_set_gradient_shard(int shard) { gradient_shard = shard; }
+
+void loom_spin_lock(int *lock) {
+    _Atomic int *word = (_Atomic int *)lock;
+    for (;;) {
+        int expected = 0;
+        if (atomic_compare_exchange_weak_explicit(word, &expected, 1, memory_order_acquire, memory_order_relaxed)) return;
+        for (long spins = 0; atomic_load_explicit(word, memory_order_relaxed); spins++) wait_a_moment(spins);
+    }
+}
+
+void loom_spin_unlock(int *lock) { atomic_store_explicit((_Atomic int *)lock, 0, memory_order_release); }
+
+void loom_flag_raise(int *flag) { atomic_store_explicit((_Atomic int *)flag, 1, memory_order_release); }
+
+void loom_flag_wait(const int *flag) {
+    for (long spins = 0; !atomic_load_explicit((_Atomic const int *)flag, memory_order_acquire); spins++)
+        wait_a_moment(spins);
+}

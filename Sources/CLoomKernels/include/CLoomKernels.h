@@ -89,6 +89,13 @@ typedef void (*loom_task_function)(void *context, long index);
 void loom_parallel_for(long count, loom_task_function function, void *context);
 int loom_parallel_workers(void);
 
+// A spin lock (*lock starts at 0) and a one-way flag (*flag starts at 0), for waits of a
+// few microseconds between Loom's threads, which a futex sleep would stretch to tens.
+void loom_spin_lock(int *lock);
+void loom_spin_unlock(int *lock);
+void loom_flag_raise(int *flag);
+void loom_flag_wait(const int *flag);
+
 // The data-parallel shard of a training step the calling thread is computing, 0 outside
 // one (a thread-local; see LoomNN's ShardedGradients).
 int loom_gradient_shard(void);

@@ -1,4 +1,4 @@
-import Foundation
+import CLoomKernels
 
 /// Packed copies of the weights that several threads multiply by within one training step.
 ///
@@ -7,15 +7,32 @@ import Foundation
 /// and shared, those copies cost one packing per weight and direction per step instead of
 /// one per shard. The weights must not change while the sharing lasts: a pack is made on
 /// first use and kept to the end.
+///
+/// The shards run the same ops in step, so they usually want a pack at the same moment:
+/// the first one packs and the other waits a few microseconds on a spin lock and a flag,
+/// where a mutex would put it to sleep and wake it tens of microseconds later.
 public enum SharedWeightPacks {
     final class Cache {
         struct Key: Hashable {
             let storage: ObjectIdentifier
             let transposed: Bool
         }
-        let lock = NSLock()
-        /// Each entry holds its storage, so no other storage can take its identity meanwhile.
-        var packs: [Key: (storage: TensorStorage, matrix: PackedMatrix)] = [:]
+        final class Entry {
+            /// Held so that no other storage can take its identity while the cache lasts.
+            let storage: TensorStorage
+            var matrix: PackedMatrix?
+            /// Raised once `matrix` is set.
+            let ready = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+            init(storage: TensorStorage) {
+                self.storage = storage
+                ready.initialize(to: 0)
+            }
+            deinit { ready.deallocate() }
+        }
+        let lock = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+        var entries: [Key: Entry] = [:]
+        init() { lock.initialize(to: 0) }
+        deinit { lock.deallocate() }
     }
 
     nonisolated(unsafe) private static var active: Cache?
@@ -34,11 +51,17 @@ public enum SharedWeightPacks {
     static func pack(of weight: Tensor, transposed: Bool, k: Int, n: Int) -> PackedMatrix? {
         guard let cache = active, weight.node?.isLeaf == true else { return nil }
         let key = Cache.Key(storage: ObjectIdentifier(weight.storage), transposed: transposed)
-        cache.lock.lock()
-        defer { cache.lock.unlock() }
-        if let entry = cache.packs[key] { return entry.matrix }
-        let matrix = PackedMatrix(weight.pointer, rows: k, columns: n, transposed: transposed)
-        cache.packs[key] = (weight.storage, matrix)
-        return matrix
+        loom_spin_lock(cache.lock)
+        if let entry = cache.entries[key] {
+            loom_spin_unlock(cache.lock)
+            loom_flag_wait(entry.ready)
+            return entry.matrix
+        }
+        let entry = Cache.Entry(storage: weight.storage)
+        cache.entries[key] = entry
+        loom_spin_unlock(cache.lock)
+        entry.matrix = PackedMatrix(weight.pointer, rows: k, columns: n, transposed: transposed)
+        loom_flag_raise(entry.ready)
+        return entry.matrix
     }
 }
