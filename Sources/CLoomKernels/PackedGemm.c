@@ -26,11 +26,51 @@ float *loom_pack_scratch(long count) {
 
 int loom_packed_product_available(void) { return loom_has_avx2(); }
 
+// Packs a B stored transposed (B[kk][j] at b[j * n_stride + kk]) a whole panel at a time:
+// eight columns by eight rows are loaded as eight runs of B's columns and transposed in
+// registers, so each panel row is written as two vectors instead of sixteen scalars.
+LOOM_AVX2 static void pack_transposed_panel_avx2(const float *b, long n_stride, int k, float *panel) {
+    int kk = 0;
+    for (; kk + 8 <= k; kk += 8) {
+        for (int half = 0; half < 2; half++) {
+            const float *s = b + (long)(half * 8) * n_stride + kk;
+            __m256 r0 = _mm256_loadu_ps(s), r1 = _mm256_loadu_ps(s + n_stride);
+            __m256 r2 = _mm256_loadu_ps(s + 2 * n_stride), r3 = _mm256_loadu_ps(s + 3 * n_stride);
+            __m256 r4 = _mm256_loadu_ps(s + 4 * n_stride), r5 = _mm256_loadu_ps(s + 5 * n_stride);
+            __m256 r6 = _mm256_loadu_ps(s + 6 * n_stride), r7 = _mm256_loadu_ps(s + 7 * n_stride);
+            __m256 a0 = _mm256_unpacklo_ps(r0, r1), a1 = _mm256_unpackhi_ps(r0, r1);
+            __m256 a2 = _mm256_unpacklo_ps(r2, r3), a3 = _mm256_unpackhi_ps(r2, r3);
+            __m256 a4 = _mm256_unpacklo_ps(r4, r5), a5 = _mm256_unpackhi_ps(r4, r5);
+            __m256 a6 = _mm256_unpacklo_ps(r6, r7), a7 = _mm256_unpackhi_ps(r6, r7);
+            __m256 c0 = _mm256_shuffle_ps(a0, a2, 0x44), c1 = _mm256_shuffle_ps(a0, a2, 0xEE);
+            __m256 c2 = _mm256_shuffle_ps(a1, a3, 0x44), c3 = _mm256_shuffle_ps(a1, a3, 0xEE);
+            __m256 c4 = _mm256_shuffle_ps(a4, a6, 0x44), c5 = _mm256_shuffle_ps(a4, a6, 0xEE);
+            __m256 c6 = _mm256_shuffle_ps(a5, a7, 0x44), c7 = _mm256_shuffle_ps(a5, a7, 0xEE);
+            float *d = panel + (long)kk * PANEL + half * 8;
+            _mm256_storeu_ps(d, _mm256_permute2f128_ps(c0, c4, 0x20));
+            _mm256_storeu_ps(d + PANEL, _mm256_permute2f128_ps(c1, c5, 0x20));
+            _mm256_storeu_ps(d + 2 * PANEL, _mm256_permute2f128_ps(c2, c6, 0x20));
+            _mm256_storeu_ps(d + 3 * PANEL, _mm256_permute2f128_ps(c3, c7, 0x20));
+            _mm256_storeu_ps(d + 4 * PANEL, _mm256_permute2f128_ps(c0, c4, 0x31));
+            _mm256_storeu_ps(d + 5 * PANEL, _mm256_permute2f128_ps(c1, c5, 0x31));
+            _mm256_storeu_ps(d + 6 * PANEL, _mm256_permute2f128_ps(c2, c6, 0x31));
+            _mm256_storeu_ps(d + 7 * PANEL, _mm256_permute2f128_ps(c3, c7, 0x31));
+        }
+    }
+    for (; kk < k; kk++)
+        for (int j = 0; j < PANEL; j++) panel[kk * PANEL + j] = b[j * n_stride + kk];
+}
+
 void loom_pack_b(const float *b, long k_stride, long n_stride, int k, int n, float *packed) {
     int panels = (n + PANEL - 1) / PANEL;
+    int fast_transposed = k_stride == 1 && n_stride != 1 && loom_has_avx2();
     for (int p = 0; p < panels; p++) {
         float *panel = packed + (long)p * k * PANEL;
         int first = p * PANEL, width = n - first < PANEL ? n - first : PANEL;
+        if (width == PANEL && fast_transposed) {
+            pack_transposed_panel_avx2(b + first * n_stride, n_stride, k, panel);
+            continue;
+        }
         if (width < PANEL)
             for (long i = 0; i < (long)k * PANEL; i++) panel[i] = 0.0f;
         if (n_stride == 1) {
