@@ -89,6 +89,17 @@ typedef void (*loom_task_function)(void *context, long index);
 void loom_parallel_for(long count, loom_task_function function, void *context);
 int loom_parallel_workers(void);
 
+// Layer norm of `rows` rows of `size` floats: y = (x - mean) rstd · weight + bias (weight
+// and bias may be NULL), saving (mean, rstd) per row in `stats`. Backward writes dx (=, or
+// += when `accumulate`) from the output gradient g.
+void loom_layer_norm_forward(const float *x, const float *weight, const float *bias, long rows, int size, float eps,
+                             float *y, float *stats);
+void loom_layer_norm_backward(const float *x, const float *g, const float *weight, const float *stats, long rows,
+                              int size, float *dx, int accumulate);
+// Adds the weight and bias gradients (either may be NULL) of columns first..<first + count.
+void loom_layer_norm_parameter_gradients(const float *x, const float *g, const float *stats, long rows, int size,
+                                         int first, int count, float *dweight, float *dbias);
+
 // A spin lock (*lock starts at 0) and a one-way flag (*flag starts at 0), for waits of a
 // few microseconds between Loom's threads, which a futex sleep would stretch to tens.
 void loom_spin_lock(int *lock);
