@@ -3,7 +3,6 @@
 #include "VectorMath.h"
 
 #include <stdint.h>
-#include <string.h>
 
 // Causal attention for one (batch, head) pair as small register-blocked products (AVX2 + FMA,
 // head_size a multiple of 8; see CLoomKernels.h for the portable bodies).
@@ -15,8 +14,6 @@
 //   transposed dK = dSᵀ Q, dV = Pᵀ dO:     columns of dS (P) broadcast, Q (dO) rows in place
 // A score row lives in scratch with `padded` floats (the length rounded up to a panel) and
 // zeros past its diagonal, so a tile may run over the triangle's edge and add nothing.
-
-enum { TILE_ROWS = 6, PANEL = 16 };
 
 #define LOOM_TILE __attribute__((always_inline)) inline
 
@@ -36,6 +33,20 @@ long loom_attention_head_backward_scratch_count(int length, int head_size) {
 }
 
 static float *aligned_panels(float *scratch) { return (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63); }
+
+// Asks for rows first..<last (at most `length`) of `head_size` floats, `stride` apart, to be
+// brought into the cache ahead of use. A pair's rows sit 3C floats apart, which defeats the
+// hardware prefetchers (they stop at page boundaries), and a training step's activations are
+// mostly out of cache by the time attention reads them: fetched as the tiles reach them, each
+// row would wait on a miss of its own. The blocks ask for the rows of the block after next.
+static void prefetch_rows(const float *rows, long stride, int first, int last, int length, int head_size) {
+    if (last > length) last = length;
+    for (int t = first; t < last; t++) {
+        const char *start = (const char *)(rows + t * stride), *end = (const char *)(rows + t * stride + head_size);
+        for (const char *line = start; line < end; line += 64) _mm_prefetch(line, _MM_HINT_T0);
+        _mm_prefetch(end - 1, _MM_HINT_T0);
+    }
+}
 
 // 8x8 transpose of r[0..7] in place.
 LOOM_AVX2 static LOOM_TILE void transpose8(__m256 r[8]) {
@@ -185,95 +196,6 @@ LOOM_AVX2 static void mixing_block(const float *a, long a_row, long a_col, int c
     }
 }
 
-// Lanes j + i < limit of the vector starting at j.
-LOOM_AVX2 static inline __m256i lanes_below(int limit, int j) {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(limit - j), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
-// 2^x for the softmax, whose inputs are at most 0 (give or take a rounding): x = n + f with
-// |f| <= 1/2, 2^f from a degree-6 polynomial fitted for relative error (about 1e-7 in float),
-// 2^n written into the exponent bits. Inputs below -126 give 2^-126. Half the operations of
-// loom_exp8, which needs a range reduction by ln 2 and clamps at both ends.
-LOOM_AVX2 static inline __m256 exp2_nonpositive(__m256 x) {
-    x = _mm256_max_ps(x, _mm256_set1_ps(-126.0f));
-    const __m256 n = _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    const __m256 f = _mm256_sub_ps(x, n);
-    __m256 p = _mm256_set1_ps(0.000153458474f);
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(0.0013399946f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(0.00961848907f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(0.0555032864f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(0.240226462f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(0.693147182f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0f));
-    const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
-}
-
-// The softmax of scale times each score row of a block (row r has t0 + r + 1 scores). Every
-// phase runs over the block's keys in its outer loop and the rows in its inner loop, so that
-// all rows take the same number of steps (a row-by-row loop would mispredict its exit on
-// every row, and each row's chain of exps would wait for the one before it). Writes the
-// probabilities (length floats a row, zero past the diagonal), and leaves in each row its
-// exps (times the mask), zero past the diagonal for the block's keys, to be mixed and then
-// scaled by `inverse`, the reciprocal of the row's sum.
-LOOM_AVX2 static void softmax_block(float *rows, int count, int t0, int padded, float scale, float *probabilities,
-                                    int length, const float *mask, float *inverse) {
-    // Keys below `whole` are on or below every row's diagonal; the rest need lane masks.
-    const int whole = (t0 + 1) & ~7, covered = (t0 + count + 7) & ~7;
-    __m256 top[TILE_ROWS], sums[TILE_ROWS];
-    for (int r = 0; r < count; r++) top[r] = _mm256_set1_ps(-INFINITY), sums[r] = _mm256_setzero_ps();
-    for (int j = 0; j < whole; j += 8)
-        for (int r = 0; r < count; r++) top[r] = _mm256_max_ps(top[r], _mm256_loadu_ps(rows + r * padded + j));
-    for (int j = whole; j < covered; j += 8)
-        for (int r = 0; r < count; r++) {
-            const __m256 valid = _mm256_castsi256_ps(lanes_below(t0 + r + 1, j));
-            top[r] = _mm256_max_ps(top[r], _mm256_blendv_ps(top[r], _mm256_loadu_ps(rows + r * padded + j), valid));
-        }
-    const float log2_scale = scale * 1.44269502f;  // e^(scale s) = 2^(scale log2(e) s)
-    const __m256 scale8 = _mm256_set1_ps(log2_scale);
-    for (int r = 0; r < count; r++) top[r] = _mm256_set1_ps(log2_scale * loom_max8(top[r]));
-    for (int j = 0; j < whole; j += 8)
-        for (int r = 0; r < count; r++) {
-            float *x = rows + r * padded + j;
-            const __m256 e = exp2_nonpositive(_mm256_fmsub_ps(_mm256_loadu_ps(x), scale8, top[r]));
-            _mm256_storeu_ps(x, e);
-            sums[r] = _mm256_add_ps(sums[r], e);
-        }
-    for (int j = whole; j < covered; j += 8)
-        for (int r = 0; r < count; r++) {
-            float *x = rows + r * padded + j;
-            const __m256 e = exp2_nonpositive(_mm256_fmsub_ps(_mm256_loadu_ps(x), scale8, top[r]));
-            const __m256 kept = _mm256_and_ps(e, _mm256_castsi256_ps(lanes_below(t0 + r + 1, j)));
-            _mm256_storeu_ps(x, kept);
-            sums[r] = _mm256_add_ps(sums[r], kept);
-        }
-    for (int r = 0; r < count; r++) {
-        inverse[r] = 1.0f / loom_sum8(sums[r]);
-        sums[r] = _mm256_set1_ps(inverse[r]);
-    }
-    // Rows of `length` floats: whole vectors up to `stored`, then the last few lanes masked.
-    const int stored = length & ~7, written = covered < stored ? covered : stored;
-    const __m256i last = lanes_below(length, stored);
-    for (int r = 0; r < count; r++) {
-        const float *x = rows + r * padded;
-        float *p = probabilities + (long)r * length;
-        int j = 0;
-        for (; j < written; j += 8) _mm256_storeu_ps(p + j, _mm256_mul_ps(_mm256_loadu_ps(x + j), sums[r]));
-        for (; j < stored; j += 8) _mm256_storeu_ps(p + j, _mm256_setzero_ps());
-        if (stored < length)
-            _mm256_maskstore_ps(p + stored, last, stored < covered ? _mm256_mul_ps(_mm256_loadu_ps(x + stored), sums[r])
-                                                                   : _mm256_setzero_ps());
-    }
-    if (mask)
-        for (int j = 0; j < covered; j += 8) {
-            const __m256i inside = lanes_below(length, j);
-            for (int r = 0; r < count; r++) {
-                float *x = rows + r * padded + j;
-                _mm256_storeu_ps(x, _mm256_mul_ps(_mm256_loadu_ps(x), _mm256_maskload_ps(mask + (long)r * length + j, inside)));
-            }
-        }
-}
-
 // Row blocks in order: scores of the block's queries against the keys up to its last query,
 // their softmax (written out, zero past the diagonal), then the block's outputs.
 LOOM_AVX2 void loom_attention_head_forward_blocked(const float *q, long stride, int length, int head_size,
@@ -282,66 +204,23 @@ LOOM_AVX2 void loom_attention_head_forward_blocked(const float *q, long stride, 
     const long width = stride / 3;
     const int padded = padded_length(length);
     float *panels = aligned_panels(scratch), *rows = panels + (long)padded * head_size;
+    prefetch_rows(q + width, stride, 0, length, length, head_size);
+    prefetch_rows(q, stride, 0, 2 * TILE_ROWS, length, head_size);
+    prefetch_rows(q + 2 * width, stride, 0, 2 * TILE_ROWS, length, head_size);
     pack_panels(q + width, stride, length, head_size, panels);
     for (int t0 = 0; t0 < length; t0 += TILE_ROWS) {
         const int count = length - t0 < TILE_ROWS ? length - t0 : TILE_ROWS, keys = t0 + count;
+        prefetch_rows(q, stride, t0 + 2 * TILE_ROWS, t0 + 3 * TILE_ROWS, length, head_size);
+        prefetch_rows(q + 2 * width, stride, t0 + 2 * TILE_ROWS, t0 + 3 * TILE_ROWS, length, head_size);
+        prefetch_rows(out, out_stride, t0 + TILE_ROWS, t0 + 2 * TILE_ROWS, length, head_size);
         scores_block(q + t0 * stride, stride, panels, head_size, keys, rows, padded, count);
         float inverse[TILE_ROWS];
-        softmax_block(rows, count, t0, padded, scale, probabilities + (long)t0 * length, length,
-                      mask ? mask + (long)t0 * length : NULL, inverse);
+        loom_attention_softmax_block(rows, count, t0, padded, scale, probabilities + (long)t0 * length, length,
+                                     mask ? mask + (long)t0 * length : NULL, inverse);
         mixing_block(rows, padded, 1, keys, q + 2 * width, stride, head_size, out + t0 * out_stride, out_stride, 0,
                      inverse, count);
     }
-}
-
-// A block's dP rows (row r has t0 + r + 1 entries) to dS in place, keys outer and rows inner
-// as in softmax_block: dP times the mask, then dS = scale p (dP - sum_j p dP), zero past the
-// diagonal as far as the tiles of this and later blocks reach. With a mask, the rows of
-// `weights` receive p times the mask likewise.
-LOOM_AVX2 static LOOM_TILE void score_gradient_step(float *x, const float *p, const float *m, float *w,
-                                                    __m256i valid, __m256 *sum) {
-    const __m256 pj = _mm256_maskload_ps(p, valid);
-    __m256 dp = _mm256_and_ps(_mm256_loadu_ps(x), _mm256_castsi256_ps(valid));
-    if (m) {
-        const __m256 mj = _mm256_maskload_ps(m, valid);
-        dp = _mm256_mul_ps(dp, mj);
-        _mm256_storeu_ps(w, _mm256_mul_ps(pj, mj));
-    }
-    _mm256_storeu_ps(x, dp);
-    *sum = _mm256_fmadd_ps(pj, dp, *sum);
-}
-
-LOOM_AVX2 static void score_gradient_block(float *rows, int count, int t0, int padded, float scale,
-                                           const float *probabilities, int length, const float *mask,
-                                           float *weights) {
-    // Keys below `whole` are on or below every row's diagonal; the rest need lane masks.
-    const int whole = (t0 + 1) & ~7, covered = (t0 + count + 7) & ~7;
-    const __m256i all = _mm256_set1_epi32(-1);
-    __m256 sums[TILE_ROWS];
-    for (int r = 0; r < count; r++) sums[r] = _mm256_setzero_ps();
-    for (int j = 0; j < whole; j += 8)
-        for (int r = 0; r < count; r++)
-            score_gradient_step(rows + r * padded + j, probabilities + (long)r * length + j,
-                                mask ? mask + (long)r * length + j : NULL, weights + r * padded + j, all, &sums[r]);
-    for (int j = whole; j < covered; j += 8)
-        for (int r = 0; r < count; r++)
-            score_gradient_step(rows + r * padded + j, probabilities + (long)r * length + j,
-                                mask ? mask + (long)r * length + j : NULL, weights + r * padded + j,
-                                lanes_below(t0 + r + 1, j), &sums[r]);
-    const __m256 scale8 = _mm256_set1_ps(scale);
-    for (int r = 0; r < count; r++) sums[r] = _mm256_set1_ps(loom_sum8(sums[r]));
-    // p is zero past the diagonal and so is dP, so those lanes come out zero.
-    for (int j = 0; j < covered; j += 8)
-        for (int r = 0; r < count; r++) {
-            float *x = rows + r * padded + j;
-            const __m256 p = _mm256_maskload_ps(probabilities + (long)r * length + j, lanes_below(length, j));
-            _mm256_storeu_ps(x, _mm256_mul_ps(_mm256_mul_ps(p, scale8), _mm256_sub_ps(_mm256_loadu_ps(x), sums[r])));
-        }
-    if (covered < padded)
-        for (int r = 0; r < count; r++) {
-            _mm256_storeu_ps(rows + r * padded + covered, _mm256_setzero_ps());
-            if (mask) _mm256_storeu_ps(weights + r * padded + covered, _mm256_setzero_ps());
-        }
+    _mm_sfence();  // the streamed probabilities are in memory before another thread reads them
 }
 
 // Row blocks of queries give dP, dS and dq; then row blocks of keys give dk and dv from the
@@ -354,13 +233,20 @@ LOOM_AVX2 void loom_attention_head_backward_blocked(const float *dout, long dout
     const int padded = padded_length(length);
     float *panels = aligned_panels(scratch), *ds = panels + (long)padded * head_size;
     float *weights = ds + (long)length * padded;
+    prefetch_rows(q + 2 * width, stride, 0, length, length, head_size);
+    prefetch_rows(dout, dout_stride, 0, 2 * TILE_ROWS, length, head_size);
+    prefetch_rows(q + width, stride, 0, 2 * TILE_ROWS, length, head_size);
     pack_panels(q + 2 * width, stride, length, head_size, panels);
     for (int t0 = 0; t0 < length; t0 += TILE_ROWS) {
         const int count = length - t0 < TILE_ROWS ? length - t0 : TILE_ROWS, keys = t0 + count;
+        prefetch_rows(dout, dout_stride, t0 + 2 * TILE_ROWS, t0 + 3 * TILE_ROWS, length, head_size);
+        prefetch_rows(q + width, stride, t0 + 2 * TILE_ROWS, t0 + 3 * TILE_ROWS, length, head_size);
+        prefetch_rows(dq, stride, t0 + TILE_ROWS, t0 + 2 * TILE_ROWS, length, head_size);
+        prefetch_rows(q, stride, t0, t0 + TILE_ROWS, length, head_size);  // for dk, after this sweep
         float *block = ds + (long)t0 * padded;
         scores_block(dout + t0 * dout_stride, dout_stride, panels, head_size, keys, block, padded, count);
-        score_gradient_block(block, count, t0, padded, scale, probabilities + (long)t0 * length, length,
-                             mask ? mask + (long)t0 * length : NULL, weights + (long)t0 * padded);
+        loom_attention_score_gradient_block(block, count, t0, padded, scale, probabilities + (long)t0 * length,
+                                            length, mask ? mask + (long)t0 * length : NULL, weights + (long)t0 * padded);
         mixing_block(block, padded, 1, keys, q + width, stride, head_size, dq + t0 * stride, stride, accumulate,
                      NULL, count);
     }
@@ -368,6 +254,8 @@ LOOM_AVX2 void loom_attention_head_backward_blocked(const float *dout, long dout
     const long w_stride = mask ? padded : length;
     for (int j0 = 0; j0 < length; j0 += TILE_ROWS) {
         const int count = length - j0 < TILE_ROWS ? length - j0 : TILE_ROWS, queries = length - j0;
+        prefetch_rows(dq + width, stride, j0 + TILE_ROWS, j0 + 2 * TILE_ROWS, length, head_size);
+        prefetch_rows(dq + 2 * width, stride, j0 + TILE_ROWS, j0 + 2 * TILE_ROWS, length, head_size);
         mixing_block(ds + (long)j0 * padded + j0, 1, padded, queries, q + j0 * stride, stride, head_size,
                      dq + width + j0 * stride, stride, accumulate, NULL, count);
         mixing_block(w + j0 * w_stride + j0, 1, w_stride, queries, dout + j0 * dout_stride, dout_stride, head_size,
