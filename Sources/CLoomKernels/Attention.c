@@ -1,10 +1,13 @@
+#include "AttentionBlocked.h"
 #include "CLoomKernels.h"
 #include "VectorMath.h"
 
 #include <string.h>
 
-// Causal attention: one query row forward, one (batch, head) pair backward (see CLoomKernels.h). The AVX2
-// bodies need head_size to be a multiple of 8; other sizes take the portable bodies.
+// Causal attention: one query row forward (generation), and the portable bodies of one
+// (batch, head) pair forward and backward (see CLoomKernels.h). The AVX2 bodies need head_size
+// to be a multiple of 8; other sizes take the portable bodies. The pair kernels' AVX2 bodies
+// are the blocked products of AttentionBlocked.c.
 
 static void attend_row_portable(const float *query, const float *keys, const float *values, long stride, int count,
                                 int head_size, float scale, float *probabilities, const float *mask, float *output) {
@@ -170,7 +173,24 @@ void loom_attend_row(const float *query, const float *keys, const float *values,
         attend_row_portable(query, keys, values, stride, count, head_size, scale, probabilities, mask, output);
 }
 
-// The backward pass of one (batch, head) pair over all its queries, in three sweeps so that
+void loom_attention_head_forward(const float *q, long stride, int length, int head_size, float scale,
+                                 float *probabilities, const float *mask, float *out, long out_stride,
+                                 float *scratch) {
+    if (head_size % 8 == 0 && loom_has_avx2()) {
+        loom_attention_head_forward_blocked(q, stride, length, head_size, scale, probabilities, mask, out, out_stride,
+                                            scratch);
+        return;
+    }
+    const long width = stride / 3;
+    for (long t = 0; t < length; t++) {
+        float *row = probabilities + t * length;
+        attend_row_portable(q + t * stride, q + width, q + 2 * width, stride, (int)t + 1, head_size, scale, row,
+                            mask ? mask + t * length : NULL, out + t * out_stride);
+        memset(row + t + 1, 0, sizeof(float) * (size_t)(length - t - 1));
+    }
+}
+
+// The portable backward pass of one (batch, head) pair over all its queries, in three sweeps so that
 // each gradient row is written once rather than once per query that touches it:
 //   1. dS[t][j] = scale p[t][j] (dP[t][j] - sum_j p[t][j] dP[t][j]), dP[t][j] = mask (dout_t . v_j)
 //   2. dq_t += sum_j dS[t][j] k_j
@@ -214,114 +234,12 @@ static void attention_head_backward_portable(const float *dout, long dout_stride
     }
 }
 
-// dst[j][t] = src[t][j] for j <= t < length (rows of `length` floats): 8x8 blocks in
-// registers, the rows past the last whole block one float at a time.
-LOOM_AVX2 static void transpose_lower_avx2(const float *src, float *dst, int length) {
-    const int whole = length & ~7;
-    for (int t0 = 0; t0 < whole; t0 += 8) {
-        for (int j0 = 0; j0 <= t0; j0 += 8) {
-            const float *s = src + (long)t0 * length + j0;
-            __m256 r0 = _mm256_loadu_ps(s), r1 = _mm256_loadu_ps(s + length);
-            __m256 r2 = _mm256_loadu_ps(s + 2 * length), r3 = _mm256_loadu_ps(s + 3 * length);
-            __m256 r4 = _mm256_loadu_ps(s + 4 * length), r5 = _mm256_loadu_ps(s + 5 * length);
-            __m256 r6 = _mm256_loadu_ps(s + 6 * length), r7 = _mm256_loadu_ps(s + 7 * length);
-            __m256 a0 = _mm256_unpacklo_ps(r0, r1), a1 = _mm256_unpackhi_ps(r0, r1);
-            __m256 a2 = _mm256_unpacklo_ps(r2, r3), a3 = _mm256_unpackhi_ps(r2, r3);
-            __m256 a4 = _mm256_unpacklo_ps(r4, r5), a5 = _mm256_unpackhi_ps(r4, r5);
-            __m256 a6 = _mm256_unpacklo_ps(r6, r7), a7 = _mm256_unpackhi_ps(r6, r7);
-            __m256 b0 = _mm256_shuffle_ps(a0, a2, 0x44), b1 = _mm256_shuffle_ps(a0, a2, 0xEE);
-            __m256 b2 = _mm256_shuffle_ps(a1, a3, 0x44), b3 = _mm256_shuffle_ps(a1, a3, 0xEE);
-            __m256 b4 = _mm256_shuffle_ps(a4, a6, 0x44), b5 = _mm256_shuffle_ps(a4, a6, 0xEE);
-            __m256 b6 = _mm256_shuffle_ps(a5, a7, 0x44), b7 = _mm256_shuffle_ps(a5, a7, 0xEE);
-            float *d = dst + (long)j0 * length + t0;
-            _mm256_storeu_ps(d, _mm256_permute2f128_ps(b0, b4, 0x20));
-            _mm256_storeu_ps(d + length, _mm256_permute2f128_ps(b1, b5, 0x20));
-            _mm256_storeu_ps(d + 2 * length, _mm256_permute2f128_ps(b2, b6, 0x20));
-            _mm256_storeu_ps(d + 3 * length, _mm256_permute2f128_ps(b3, b7, 0x20));
-            _mm256_storeu_ps(d + 4 * length, _mm256_permute2f128_ps(b0, b4, 0x31));
-            _mm256_storeu_ps(d + 5 * length, _mm256_permute2f128_ps(b1, b5, 0x31));
-            _mm256_storeu_ps(d + 6 * length, _mm256_permute2f128_ps(b2, b6, 0x31));
-            _mm256_storeu_ps(d + 7 * length, _mm256_permute2f128_ps(b3, b7, 0x31));
-        }
-    }
-    for (int t = whole; t < length; t++)
-        for (int j = 0; j <= t; j++) dst[(long)j * length + t] = src[(long)t * length + j];
-}
-
-// Sweep 1 runs in phases over the whole (length, length) lower triangle: dP rows, then
-// their sums weighted by p (eight queries side by side, one lane each, every lane adding
-// its terms in the order of j as one query alone would), then dS rows and dq. dS and the
-// masked probabilities are transposed in 8x8 blocks, so sweep 3 reads each key's column
-// as a contiguous row. Scratch: dP/dS rows, then dP and dS transposed, then p transposed.
-LOOM_AVX2 static void attention_head_backward_avx2(const float *dout, long dout_stride, const float *q, long stride,
-                                                   int length, int head_size, float scale,
-                                                   const float *probabilities, const float *mask, float *dq,
-                                                   float *scratch, int accumulate) {
-    const long width = stride / 3, square = (long)length * length;
-    const float *k = q + width, *v = q + 2 * width;
-    float *dk = dq + width, *dv = dq + 2 * width;
-    float *rows = scratch, *ds_t = scratch + square, *w_t = scratch + 2 * square;
-    float weighted[length];
-    for (int t = 0; t < length; t++) {
-        float *row = rows + (long)t * length;
-        dot_rows_avx2(dout + t * dout_stride, v, stride, t + 1, head_size, row);
-        if (mask)
-            for (int j = 0; j <= t; j++) row[j] *= mask[(long)t * length + j];
-    }
-    transpose_lower_avx2(rows, ds_t, length);
-    transpose_lower_avx2(probabilities, w_t, length);
-    const int whole = length & ~7;
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    for (int t0 = 0; t0 < whole; t0 += 8) {
-        __m256 sums = _mm256_setzero_ps();
-        int j = 0;
-        for (; j <= t0; j++)
-            sums = _mm256_fmadd_ps(_mm256_loadu_ps(w_t + (long)j * length + t0),
-                                   _mm256_loadu_ps(ds_t + (long)j * length + t0), sums);
-        for (; j < t0 + 8; j++) {  // lane r takes the term only while j <= t0 + r
-            __m256 next = _mm256_fmadd_ps(_mm256_loadu_ps(w_t + (long)j * length + t0),
-                                          _mm256_loadu_ps(ds_t + (long)j * length + t0), sums);
-            __m256 taken = _mm256_castsi256_ps(_mm256_cmpgt_epi32(lane, _mm256_set1_epi32(j - t0 - 1)));
-            sums = _mm256_blendv_ps(sums, next, taken);
-        }
-        _mm256_storeu_ps(weighted + t0, sums);
-    }
-    for (int t = whole; t < length; t++) {
-        const float *p = probabilities + (long)t * length, *row = rows + (long)t * length;
-        float sum = 0.0f;
-        for (int j = 0; j <= t; j++) sum = fmaf(p[j], row[j], sum);
-        weighted[t] = sum;
-    }
-    const __m256 scale8 = _mm256_set1_ps(scale);
-    for (int t = 0; t < length; t++) {
-        const float *p = probabilities + (long)t * length;
-        float *row = rows + (long)t * length;
-        const float w = weighted[t];
-        const __m256 w8 = _mm256_set1_ps(w);
-        int j = 0;
-        for (; j + 8 <= t + 1; j += 8)
-            _mm256_storeu_ps(row + j, _mm256_mul_ps(_mm256_mul_ps(scale8, _mm256_loadu_ps(p + j)),
-                                                    _mm256_sub_ps(_mm256_loadu_ps(row + j), w8)));
-        for (; j <= t; j++) row[j] = scale * p[j] * (row[j] - w);
-        weighted_rows_avx2(row, k, stride, t + 1, head_size, dq + t * stride, accumulate);
-    }
-    transpose_lower_avx2(rows, ds_t, length);
-    if (mask)
-        for (int t = 0; t < length; t++)
-            for (int j = 0; j <= t; j++) w_t[(long)j * length + t] *= mask[(long)t * length + j];
-    for (int j = 0; j < length; j++) {
-        const float *s = ds_t + (long)j * length + j, *w = w_t + (long)j * length + j;
-        weighted_rows_avx2(s, q + j * stride, stride, length - j, head_size, dk + j * stride, accumulate);
-        weighted_rows_avx2(w, dout + j * dout_stride, dout_stride, length - j, head_size, dv + j * stride, accumulate);
-    }
-}
-
 void loom_attention_head_backward(const float *dout, long dout_stride, const float *q, long stride, int length,
                                   int head_size, float scale, const float *probabilities, const float *mask,
                                   float *dq, float *scratch, int accumulate) {
     if (head_size % 8 == 0 && loom_has_avx2())
-        attention_head_backward_avx2(dout, dout_stride, q, stride, length, head_size, scale, probabilities, mask, dq,
-                                     scratch, accumulate);
+        loom_attention_head_backward_blocked(dout, dout_stride, q, stride, length, head_size, scale, probabilities,
+                                             mask, dq, scratch, accumulate);
     else
         attention_head_backward_portable(dout, dout_stride, q, stride, length, head_size, scale, probabilities, mask,
                                          dq, scratch, accumulate);

@@ -6,7 +6,7 @@
 
 // Kernels that Swift compiles to scalar or SSE code, where the exps and short dot products
 // dominate a step outside the GEMMs: recurrent gate math, GELU and tanh, causal attention
-// (one query row forward, one (batch, head) pair backward), and the small products of a
+// (one query row, or one (batch, head) pair forward and backward), and the small products of a
 // recurrent step. Each function picks an AVX2 + FMA body at run time when the CPU has one,
 // and a portable body otherwise; both agree to within the exp approximation (relative error
 // about 2e-7) and float summation order.
@@ -46,13 +46,27 @@ void loom_scaled_silu_gradient(const float *x, const float *g, float *gz, long n
 void loom_attend_row(const float *query, const float *keys, const float *values, long stride, int count,
                      int head_size, float scale, float *probabilities, const float *mask, float *output);
 
+// Causal attention forward for one (batch, head) pair and all `length` of its queries.
+// `q` points at the pair's first query; its keys and values sit stride/3 and 2*stride/3
+// floats after it in the same (length, 3C) rows (nanoGPT's fused q, k, v). Writes the
+// softmax probabilities (length, length), zero above the diagonal, and the outputs, rows
+// `out_stride` apart. With a dropout `mask` (length, length; kept entries 1/(1-p), dropped
+// 0), the outputs use the masked probabilities. `scratch` holds
+// loom_attention_head_forward_scratch_count(length, head_size) floats; it and every other
+// buffer belong to the call, so calls on different pairs may run at once.
+long loom_attention_head_forward_scratch_count(int length, int head_size);
+void loom_attention_head_forward(const float *q, long stride, int length, int head_size, float scale,
+                                 float *probabilities, const float *mask, float *out, long out_stride,
+                                 float *scratch);
+
 // The backward pass of causal attention for one (batch, head) pair and all `length` of its
-// queries. `q` points at the pair's first query; its keys and values sit stride/3 and
-// 2*stride/3 floats after it in the same (length, 3C) rows (nanoGPT's fused q, k, v), and
-// the gradients `dq` share that layout. `dout` rows advance by `dout_stride`.
-// `probabilities` and `mask` (may be NULL) are (length, length); `scratch` holds
-// 3 * length * length floats. Adds into the gradients, or with accumulate 0 overwrites
-// this pair's columns of them (which then need not be initialized).
+// queries, laid out as in loom_attention_head_forward; the gradients `dq` share the q, k, v
+// layout, and `dout` rows advance by `dout_stride`. `probabilities` are the forward's
+// (length, length), zero above the diagonal; `mask` (may be NULL) as in the forward.
+// `scratch` holds loom_attention_head_backward_scratch_count(length, head_size) floats.
+// Adds into the gradients, or with accumulate 0 overwrites this pair's columns of them
+// (which then need not be initialized).
+long loom_attention_head_backward_scratch_count(int length, int head_size);
 void loom_attention_head_backward(const float *dout, long dout_stride, const float *q, long stride, int length,
                                   int head_size, float scale, const float *probabilities, const float *mask,
                                   float *dq, float *scratch, int accumulate);

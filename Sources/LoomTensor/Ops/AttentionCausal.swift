@@ -37,28 +37,26 @@ extension Tensor {
         let probabilities = TensorStorage(count: batch * heads * length * length)  // (B, nh, T, T)
         let qkv = pointer, o = out.pointer, att = probabilities.pointer
         let mask = dropoutMask?.pointer
+        let forwardScratch = loom_attention_head_forward_scratch_count(Int32(length), Int32(headSize))
         Parallel.forEach(batch * heads) { pair in
             let b = pair / heads, h = pair % heads
-            let base = qkv + b * length * rowStride + h * headSize
-            for t in 0..<length {
-                let row = att + (pair * length + t) * length
-                AttentionKernels.attendRow(
-                    query: base + t * rowStride, keys: base + width, values: base + 2 * width, stride: rowStride,
-                    count: t + 1, headSize: headSize, scale: scale,
-                    probabilities: row, mask: mask.map { UnsafePointer($0 + (pair * length + t) * length) },
-                    output: o + (b * length + t) * width + h * headSize)
-                (row + t + 1).update(repeating: 0, count: length - t - 1)
-            }
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: forwardScratch)
+            defer { scratch.deallocate() }
+            loom_attention_head_forward(
+                qkv + b * length * rowStride + h * headSize, rowStride, Int32(length), Int32(headSize), scale,
+                att + pair * length * length, mask.map { UnsafePointer($0 + pair * length * length) },
+                o + b * length * width + h * headSize, width, scratch)
         }
         return Tensor.result(shape: [batch, length, width], storage: out, inputs: [self]) { [self, probabilities, dropoutMask] g in
             // Every (batch, head) pair writes its own q, k and v columns of every row once.
             guard let (gqkv, fresh) = self.gradTarget() else { return }
             let att = probabilities.pointer, qkv = self.pointer
             let mask = dropoutMask?.pointer
+            let backwardScratch = loom_attention_head_backward_scratch_count(Int32(length), Int32(headSize))
             Parallel.forEach(batch * heads) { pair in
                 let b = pair / heads, h = pair % heads
                 let offset = b * length * rowStride + h * headSize
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 3 * length * length)
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: backwardScratch)
                 defer { scratch.deallocate() }
                 loom_attention_head_backward(
                     g + b * length * width + h * headSize, width, qkv + offset, rowStride, Int32(length),

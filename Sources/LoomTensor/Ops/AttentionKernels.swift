@@ -1,7 +1,10 @@
 import CLoomKernels
 
-/// Row kernels of causal multi-head attention, written out by hand as llm.c does; the
-/// bodies are C (CLoomKernels) so their exps and dot products run in AVX2 lanes.
+/// Kernels of causal multi-head attention, written out by hand as llm.c does; the bodies are
+/// C (CLoomKernels) so their exps and products run in AVX2 lanes. Training runs one
+/// (batch, head) pair per call (`loom_attention_head_forward` and `_backward`, small
+/// register-blocked products over the causal triangle); generation runs one query row per
+/// call (`attendRow`).
 ///
 /// Threading: the callers split work over (batch, head) pairs with `Parallel.forEach`, and
 /// these kernels never call BLAS, so OpenBLAS's own threads are never entered from several
