@@ -9,9 +9,13 @@ import Foundation
 /// reductions, and recurrent layers (one block of batch rows each, for a whole sequence).
 ///
 /// The threads are `loom_parallel_for`'s (CLoomKernels/ThreadPool.c): one worker per extra
-/// core, which spins for up to 0.2 ms after a loop before it sleeps. A training step runs
+/// core, which spins for up to 1 ms after a loop before it sleeps. A training step runs
 /// hundreds of short loops back to back; waking a sleeping thread for each one left the
 /// calling thread waiting tens of microseconds every time.
+///
+/// A data-parallel training step (LoomNN's `ShardedGradients`) runs each shard's whole
+/// forward and backward pass as one loop body; the loops of the ops inside it then run on
+/// that shard's thread.
 public enum Parallel {
     public static let coreCount = Swift.max(1, ProcessInfo.processInfo.activeProcessorCount)
 
