@@ -134,6 +134,14 @@ final class PretrainingTests: XCTestCase {
         XCTAssertNotEqual(one.stateDict().map { $0.1.scalars }, GPT(config: config, seed: 1).stateDict().map { $0.1.scalars })
     }
 
+    func testDefaultShardsGiveEveryCoreASequenceOrSplitEachOp() {
+        XCTAssertEqual(PretrainingOptions.defaultShards(batch: 12, cores: 2), 2)
+        XCTAssertEqual(PretrainingOptions.defaultShards(batch: 12, cores: 8), 8)
+        XCTAssertEqual(PretrainingOptions.defaultShards(batch: 4, cores: 8), 1)
+        XCTAssertEqual(PretrainingOptions.defaultShards(batch: 1, cores: 2), 1)
+        XCTAssertEqual(PretrainingOptions.defaultShards(batch: 5, cores: 1), 1)
+    }
+
     func testBigramLossFallsAndSamplesDecode() throws {
         let (tokenizer, data) = try PretrainingFixtures.data(context: 8)
         let config = BigramConfig(vocabularySize: tokenizer.vocabSize, contextLength: 8)

@@ -48,7 +48,7 @@ public final class Pretrainer<Config: ModelConfiguration & Equatable> {
         self.tokenizer = tokenizer
         self.data = data
         var options = options
-        if options.shards == nil { options.shards = Swift.min(Parallel.coreCount, options.batchSize) }
+        if options.shards == nil { options.shards = PretrainingOptions.defaultShards(batch: options.batchSize) }
         self.options = options
         optimizer = AdamW(parameters: model.trainableParameters, learningRate: options.learningRate,
                           beta1: options.beta1, beta2: options.beta2, weightDecay: options.weightDecay)

@@ -1,5 +1,6 @@
 import Foundation
 import LoomCore
+import LoomTensor
 
 /// How a language model is pretrained (kept apart from the model's config). The defaults
 /// are nanoGPT's CPU "baby GPT" run: batch 12, lr 1e-3 with 100 warmup steps and a cosine
@@ -35,9 +36,15 @@ public struct PretrainingOptions: Codable, Equatable {
     public var sampleTokens = 200
     public var seed: UInt64 = 1
     /// Parts of each batch computed at once on separate cores (`ShardedGradients`); nil
-    /// until a run starts, which then takes one per core, at most one per sequence. Saved, so
-    /// a resumed run sums its gradients in the same order on any machine.
+    /// until a run starts, which then takes `defaultShards`. Saved, so a resumed run sums
+    /// its gradients in the same order on any machine.
     public var shards: Int?
+
+    /// One shard per core when every core gets a sequence; with fewer sequences than
+    /// cores, one shard, so each op splits its work over all the cores instead.
+    public static func defaultShards(batch: Int, cores: Int = Parallel.coreCount) -> Int {
+        batch >= cores ? cores : 1
+    }
 
     public init() {}
 

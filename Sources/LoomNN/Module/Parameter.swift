@@ -31,7 +31,9 @@ public final class Parameter {
     public var tensor: Tensor {
         guard isTrainable else { return value.detached() }
         let shard = Int(loom_gradient_shard())
-        return shard == 0 ? value : shardLeaves[shard - 1]
+        if shard == 0 { return value }
+        precondition(shard <= shardLeaves.count, "a trainable parameter read by shard \(shard) was not passed to ShardedGradients.run")
+        return shardLeaves[shard - 1]
     }
 
     /// Makes sure shards 1..<count have leaves, and zeroes their gradients (lazily).

@@ -11,9 +11,10 @@ import LoomTensor
 ///
 /// Shard 0 writes into the parameters' own gradients; shard s > 0 into its own leaves
 /// (`Parameter.tensor` picks them on that shard's thread), which are then added in shard
-/// order. The sums depend on the number of shards, never on the number of cores, so a run
-/// gives the same numbers on any machine. Shards must not share mutable state: a model
-/// with dropout draws from one generator per layer, so it trains unsharded.
+/// order. The sums depend on the number of shards, never on the number of cores, so a given
+/// shard count gives the same numbers on any machine. Every trainable parameter the loss
+/// reads must be in `parameters`. Shards must not share mutable state: a model with
+/// dropout draws from one generator per layer, so it trains unsharded.
 public enum ShardedGradients {
     /// Runs `loss(s)` for s in 0..<shards, each backward seeded with `weights[s]` (the
     /// shard's share of the batch, for a mean loss), and leaves the summed gradients in
