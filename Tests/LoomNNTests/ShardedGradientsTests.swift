@@ -39,7 +39,7 @@ final class ShardedGradientsTests: XCTestCase {
         Tensor(shape: [range.count, 16], values: Array(x.scalars[range.lowerBound * 16..<range.upperBound * 16]))
     }
 
-    private func gradients(_ net: Net) -> [[Float]] {
+    private func gradients(_ net: Module) -> [[Float]] {
         net.namedParameters().filter { $0.1.isTrainable }.map { $0.1.grad.map { Array($0.buffer) } ?? [] }
     }
 
@@ -91,6 +91,41 @@ final class ShardedGradientsTests: XCTestCase {
         for parameter in net.parameters { parameter.zeroGrad() }
         step()
         assertClose(gradients(net), once)
+    }
+
+    /// Shard 0 draws dropout masks from the layer's generator, shard 1 from one split from it
+    /// at the start of the step: the same gradients as running the halves one after the other
+    /// with those generators, and the same generator state afterwards.
+    func testDropoutShardsDrawFromGeneratorsSplitAtTheStep() {
+        final class DropNet: Module {
+            let layer: Linear
+            let drop: Dropout
+            override init() {
+                var rng = RandomGenerator(seed: 9)
+                layer = Linear(16, 32, using: &rng)
+                drop = Dropout(0.5, using: &rng)
+            }
+            func loss(_ x: Tensor) -> Tensor { drop(layer(x)).square().mean() }
+        }
+        let x = inputs(rows: 240)
+        let halves = [0..<120, 120..<240]
+        let sharded = DropNet()
+        _ = ShardedGradients.run(parameters: sharded.parameters, dropouts: [sharded.drop], weights: [0.5, 0.5]) {
+            sharded.loss(self.rows(x, halves[$0]))
+        }
+
+        let serial = DropNet()
+        let split = serial.drop.generator.split()
+        (serial.loss(rows(x, halves[0])) * 0.5).backward()
+        let main = serial.drop.generator
+        serial.drop.generator = split
+        (serial.loss(rows(x, halves[1])) * 0.5).backward()
+        serial.drop.generator = main
+
+        XCTAssertEqual(sharded.drop.generator, serial.drop.generator)
+        assertClose(gradients(sharded), gradients(serial))
+        // The two halves' masks differ: without the split, shard 1 would repeat shard 0's draws.
+        XCTAssertNotEqual(split, main)
     }
 
     func testShardsOutsideAStepReadTheParametersOwnLeaves() {

@@ -49,7 +49,7 @@ public final class GPT: Module, LanguageModel {
     public var contextLength: Int { config.contextLength }
     public var vocabularySize: Int { config.vocabularySize }
     public var width: Int { config.width }
-    public var trainsInShards: Bool { config.dropout == 0 }
+    public var trainsInShards: Bool { true }
 
     /// The final layer norm's output (B, T, C): what the output projection and a
     /// classification head read.

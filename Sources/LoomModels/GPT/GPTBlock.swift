@@ -27,7 +27,7 @@ public final class GPTAttention: Module {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let qkv = inputProjection(x)  // (B, T, 3C)
         let mixed = isTraining && attentionDropout.probability > 0
-            ? qkv.causalSelfAttention(heads: heads, dropout: attentionDropout.probability, using: &attentionDropout.generator)
+            ? attentionDropout.withGenerator { qkv.causalSelfAttention(heads: heads, dropout: attentionDropout.probability, using: &$0) }
             : qkv.causalSelfAttention(heads: heads)  // (B, T, C)
         return residualDropout(outputProjection(mixed))
     }

@@ -12,8 +12,8 @@ public protocol LanguageModel: Module {
     func logits(tokens: [Int32], batch: Int, length: Int) -> Tensor
 
     /// Whether a training step may run parts of its batch on several threads at once
-    /// (`ShardedGradients`): the forward pass shares no mutable state, such as dropout's
-    /// generators, between calls.
+    /// (`ShardedGradients`): the forward pass shares no mutable state between calls other
+    /// than its `Dropout` layers, which give each shard a generator of its own.
     var trainsInShards: Bool { get }
 }
 

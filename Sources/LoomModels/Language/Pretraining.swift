@@ -141,7 +141,7 @@ public final class Pretrainer<Config: ModelConfiguration & Equatable> {
                 let (inputs, targets) = data.train.randomBatch(batch: batch, length: length, using: &generator)
                 let parts = shardRows(batch: batch)
                 let losses = ShardedGradients.run(
-                    parameters: optimizer.parameters.map(\.parameter),
+                    parameters: optimizer.parameters.map(\.parameter), dropouts: dropouts,
                     weights: parts.map { Float($0.count) / Float(batch * microBatches) }
                 ) { shard in
                     let tokens = parts[shard].lowerBound * length..<parts[shard].upperBound * length
@@ -186,6 +186,9 @@ public final class Pretrainer<Config: ModelConfiguration & Equatable> {
                                   tokensPerSecond: Double(trainedSteps * tokensPerStep) / max(trainingSeconds, 1e-9),
                                   seconds: elapsed)
     }
+
+    /// The model's dropout layers, which draw one generator per shard.
+    private lazy var dropouts: [Dropout] = model.namedModules().compactMap { $0.1 as? Dropout }
 
     /// The rows of a batch each data-parallel shard computes (`ShardedGradients`).
     func shardRows(batch: Int) -> [Range<Int>] {

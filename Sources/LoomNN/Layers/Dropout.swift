@@ -1,3 +1,4 @@
+import CLoomKernels
 import LoomTensor
 
 /// A layer whose forward pass draws random numbers from a generator it owns.
@@ -29,8 +30,33 @@ public final class Dropout: Module, Layer, RandomizedLayer {
         generator = RandomGenerator(seed: seed)
     }
 
+    /// Generators for shards 1... of a data-parallel step (`ShardedGradients`), split from
+    /// `generator` at the start of each step; shard 0 draws from `generator` itself. One
+    /// box per shard, so each shard's thread mutates only its own.
+    private var shardGenerators: [GeneratorBox] = []
+
+    final class GeneratorBox {
+        var generator: RandomGenerator
+        init(_ generator: RandomGenerator) { self.generator = generator }
+    }
+
     public func callAsFunction(_ x: Tensor) -> Tensor {
         guard isTraining, probability > 0 else { return x }
-        return x.dropout(probability: probability, using: &generator)
+        return withGenerator { x.dropout(probability: probability, using: &$0) }
+    }
+
+    /// Runs `body` with the generator of the calling thread's shard (`generator` outside a
+    /// sharded step).
+    public func withGenerator<T>(_ body: (inout RandomGenerator) -> T) -> T {
+        let shard = Int(loom_gradient_shard())
+        if shard == 0 { return body(&generator) }
+        precondition(shard <= shardGenerators.count, "dropout layer read by shard \(shard) was not prepared for it")
+        return body(&shardGenerators[shard - 1].generator)
+    }
+
+    /// Splits one generator per shard 1..<count from `generator`, so the shards draw
+    /// independent masks and the layer's saved state still determines the next step.
+    func prepareShards(_ count: Int) {
+        shardGenerators = (1..<Swift.max(count, 1)).map { _ in GeneratorBox(generator.split()) }
     }
 }

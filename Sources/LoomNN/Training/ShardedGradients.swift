@@ -13,13 +13,15 @@ import LoomTensor
 /// (`Parameter.tensor` picks them on that shard's thread), which are then added in shard
 /// order. The sums depend on the number of shards, never on the number of cores, so a given
 /// shard count gives the same numbers on any machine. Every trainable parameter the loss
-/// reads must be in `parameters`. Shards must not share mutable state: a model with
-/// dropout draws from one generator per layer, so it trains unsharded.
+/// reads must be in `parameters`, and every dropout layer it runs in `dropouts`: each
+/// shard draws its masks from its own generator, split from the layer's at each step.
+/// Shards must share no other mutable state.
 public enum ShardedGradients {
     /// Runs `loss(s)` for s in 0..<shards, each backward seeded with `weights[s]` (the
     /// shard's share of the batch, for a mean loss), and leaves the summed gradients in
     /// `parameters`' own. Returns the shards' losses.
-    public static func run(parameters: [Parameter], weights: [Float], _ loss: (Int) -> Tensor) -> [Float] {
+    public static func run(parameters: [Parameter], dropouts: [Dropout] = [], weights: [Float],
+                           _ loss: (Int) -> Tensor) -> [Float] {
         let shards = weights.count
         precondition(shards > 0, "need at least one shard")
         if shards == 1 {
@@ -29,6 +31,7 @@ public enum ShardedGradients {
         }
         let trainable = parameters.filter(\.isTrainable)
         for parameter in trainable { parameter.prepareShards(shards) }
+        for layer in dropouts { layer.prepareShards(shards) }
         var losses = [Float](repeating: 0, count: shards)
         losses.withUnsafeMutableBufferPointer { losses in
             SharedWeightPacks.sharing {
